@@ -1,0 +1,84 @@
+"""Exceptions raised by the line's core; only ``ivr.cli`` turns them into click errors.
+
+::
+
+    IvrError                      anything the line itself reports
+    ├── ConfigError               a setting in the environment is missing or malformed
+    ├── ContentError              a content file (leaflet, prompts, lexicon, rules) is wrong
+    │   ├── LeafletFormatError    a leaflet's front matter or body breaks the format
+    │   ├── SourceNotUnderstood   ``ivr import`` cannot read a source (empty, binary, no sections)
+    │   └── PromptError           a prompt id is missing or its placeholders do not match
+    ├── RenderError               speech synthesis failed for one or more parts
+    └── StoreError                the message / call-back database could not be reached or written
+
+Every error carries a human message and, where it helps, the file, line and a hint, so that
+operators see "leaflets/x.md:12: ... Hint: ..." rather than a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "ConfigError",
+    "ContentError",
+    "IvrError",
+    "LeafletFormatError",
+    "PromptError",
+    "RenderError",
+    "SourceNotUnderstood",
+    "StoreError",
+]
+
+
+class IvrError(Exception):
+    """Base of every error the line reports; ``str()`` gives the operator-facing message."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
+        hint = f" Hint: {self.hint}" if self.hint else ""
+        return f"{where}{self.message}{hint}"
+
+
+class ConfigError(IvrError):
+    """A setting (environment variable) is missing or malformed; raised at start-up."""
+
+
+class ContentError(IvrError):
+    """A reviewed content file cannot be used as it stands."""
+
+
+class LeafletFormatError(ContentError):
+    """A leaflet file breaks the leaflet format (front matter, sections, markup)."""
+
+
+class SourceNotUnderstood(ContentError):
+    """``ivr import`` was given input it cannot turn into a leaflet."""
+
+
+class PromptError(ContentError):
+    """A prompt id is not in the prompts files, or its placeholders do not match."""
+
+
+class RenderError(IvrError):
+    """Speech synthesis failed for one or more parts, named in the message."""
+
+
+class StoreError(IvrError):
+    """The database for messages and call-backs could not be reached or written."""

@@ -1,0 +1,1 @@
+"""Speech: speech text -> telephone audio files + manifest (``synth``, ``render``, ``manifest``)."""

@@ -1,0 +1,1 @@
+"""Flask blueprints: ``voice`` (the phone tree), ``nurse`` (transfers, messages), ``audio`` (files)."""

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what the line needs on a fresh Debian machine; safe to run again.
+# Usage: scripts/setup.sh [--dev]   (--dev adds the test tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+ldconfig -p 2>/dev/null | grep -q libsndfile.so || need_apt+=(libsndfile1)
+if [ "${1:-}" = "--dev" ]; then
+    command -v sox >/dev/null 2>&1 || need_apt+=(sox)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "setup: installing ${need_apt[*]} with apt-get"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}"
+fi
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv"
+    "$PY" -m venv .venv
+fi
+# Reinstall only when the dependency list changed since the last install.
+stamp=.venv/.ivr-installed
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)${1:-}"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    extra=""; [ "${1:-}" = "--dev" ] && extra="[dev]"
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".${extra}"
+    echo "$want" > "$stamp"
+fi

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need and runs the whole suite; exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --dev
+export IVR_NURSE_NUMBER="${IVR_NURSE_NUMBER:-+441632960001}"
+export IVR_NURSE_HOURS="${IVR_NURSE_HOURS:-Mon-Fri 09:00-17:00}"
+echo "== ruff"
+.venv/bin/ruff check ivr tests scripts
+echo "== ivr check"
+.venv/bin/ivr check
+echo "== pytest"
+.venv/bin/python -m pytest "$@"
