@@ -40,3 +40,79 @@ def app(app_config: dict[str, object]):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# --- A real server process on 127.0.0.1, called with signed requests, as Twilio would ---
+
+import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator, Mapping  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import httpx  # noqa: E402
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str  # http://127.0.0.1:PORT
+    token: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def sign(self, url: str, params: Mapping[str, str]) -> str:
+        return RequestValidator(self.token).compute_signature(url, dict(params))
+
+    def post(self, path_or_url: str, params: Mapping[str, str] | None = None, *, signature: str | None = None) -> httpx.Response:
+        """POST form ``params`` to a path ("/voice") or absolute URL, signed unless ``signature`` is given."""
+        url = path_or_url if path_or_url.startswith("http") else self.url + path_or_url
+        params = dict(params or {})
+        headers = {"X-Twilio-Signature": self.sign(url, params) if signature is None else signature}
+        return httpx.post(url, data=params, headers=headers, timeout=20)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(env_overrides: Mapping[str, object], tmp_path: Path, *, workers: int = 1) -> LiveServer:
+    """Start ``gunicorn 'ivr:create_app()'`` with these settings; wait until it accepts connections."""
+    port = free_port()
+    env = {**os.environ, **{k: str(v) for k, v in env_overrides.items() if k.startswith(("IVR_", "TWILIO_"))}}
+    log_path = tmp_path / f"server-{port}.log"
+    log_file = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--timeout", "30", "--error-logfile", "-", "ivr:create_app()"],
+        cwd=PROJECT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited at start:\n{log_path.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"server did not start:\n{log_path.read_text()}") from None
+            time.sleep(0.05)  # readiness poll of a real socket, not synchronisation by sleeping
+    return LiveServer(f"http://127.0.0.1:{port}", str(env_overrides["TWILIO_AUTH_TOKEN"]), process, log_path)
+
+
+@pytest.fixture
+def live_server(app_config: dict[str, object], tmp_path: Path) -> Iterator[LiveServer]:
+    """A real gunicorn process serving the line with ``app_config``; stopped after the test."""
+    server = start_server(app_config, tmp_path)
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=10)
