@@ -79,7 +79,7 @@ class Correction:
     original: str
     fix: str
     source_line: int | None
-    status: str  # "suggested" (by the importer) or "confirmed" (by a reviewer)
+    status: str  # "suggested" (by the importer), "confirmed" or "rejected" (by a reviewer)
 
 
 @dataclass(frozen=True)
