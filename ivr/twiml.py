@@ -3,6 +3,10 @@
 ``add_speech`` is the one place that decides how an utterance reaches the caller: <Play> of its
 rendered file when IVR_SPEECH=audio and the manifest has that exact text at that rate, otherwise
 <Say> of the same text, so a caller never hears silence for a missing file.
+
+``step_response`` turns a phone-tree :class:`ivr.tree.Step` into a whole <Response>: its speech
+inside a <Gather> when keys are listened for (barge-in), then the no-input path as a <Redirect>
+(Twilio falls through to the next verb when a <Gather> gets no key), or <Hangup>.
 """
 
 from __future__ import annotations
@@ -10,13 +14,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.prompts import Utterance
 from ivr.speech.manifest import Manifest, Rate
+from ivr.tree import Enter, HangUp, Position, Silence, Step, ToNurse
 
-__all__ = ["SpeechOutput", "add_speech"]
+__all__ = ["SpeechOutput", "StepUrls", "add_speech", "step_response"]
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +56,36 @@ def add_speech(
             say.prosody(utterance.text, rate="80%")
         else:
             parent.say(utterance.text, voice=output.say_voice, language=output.say_language)
+
+
+class StepUrls(Protocol):
+    """Where the web layer answers: URLs (relative or absolute) for a position."""
+
+    def enter(self, position: Position) -> str: ...  # arrive at the position
+    def key(self, position: Position) -> str: ...  # a key (Digits) or, without Digits, silence
+    def nurse(self, position: Position | None) -> str: ...  # the nurse line
+
+
+def step_response(step: Step, *, urls: StepUrls, output: SpeechOutput) -> VoiceResponse:
+    """The TwiML for one step. Never fails for a well-formed step."""
+    response = VoiceResponse()
+    rate = step.position.rate
+    if step.listen is not None:
+        listen = step.listen
+        gather = response.gather(
+            input="dtmf", action=urls.key(step.position), method="POST", timeout=listen.timeout,
+            finish_on_key=listen.finish_on_key, num_digits=listen.num_digits,
+        )
+        add_speech(gather, step.utterances, rate=rate, output=output)
+    else:
+        add_speech(response, step.utterances, rate=rate, output=output)
+    then = step.then
+    if isinstance(then, Enter):
+        response.redirect(urls.enter(then.position), method="POST")
+    elif isinstance(then, Silence):
+        response.redirect(urls.key(then.position), method="POST")
+    elif isinstance(then, ToNurse):
+        response.redirect(urls.nurse(then.position), method="POST")
+    elif isinstance(then, HangUp):
+        response.hangup()
+    return response

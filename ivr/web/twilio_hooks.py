@@ -11,20 +11,23 @@ import logging
 
 from flask import Blueprint, Response, abort, request
 from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
 
 from ivr.runtime import current_runtime
 
-__all__ = ["called_url", "require_twilio_signature", "twiml_response"]
+__all__ = ["apology_response", "called_url", "register_safety_nets", "require_twilio_signature", "twiml_response"]
 
 log = logging.getLogger(__name__)
 
 
 def called_url() -> str:
-    """The URL Twilio called, as it signed it."""
+    """The URL Twilio called, as it signed it: the query string exactly as sent (``request.url``
+    would decode characters such as ``%22``), behind IVR_PUBLIC_URL when that is set."""
     public = current_runtime().settings.public_url
-    if not public:
-        return request.url
     path = request.full_path if request.query_string else request.path
+    if not public:
+        return request.root_url.rstrip("/") + path
     return public + path
 
 
@@ -35,7 +38,7 @@ def require_twilio_signature(blueprint: Blueprint) -> None:
     def _check() -> None:
         token = current_runtime().settings.auth_token
         signature = request.headers.get("X-Twilio-Signature", "")
-        params = request.form.to_dict(flat=False) if request.method == "POST" else {}
+        params = request.form if request.method == "POST" else {}  # a MultiDict: repeated fields count
         if not signature or not RequestValidator(token).validate(called_url(), params, signature):
             log.warning("refused unsigned or forged request to %s", request.path)
             abort(403)
@@ -43,3 +46,55 @@ def require_twilio_signature(blueprint: Blueprint) -> None:
 
 def twiml_response(twiml: object) -> Response:
     return Response(str(twiml), status=200, mimetype="text/xml")
+
+
+def _fault_target(faults_seen: int) -> str:
+    """The main menu after a first fault, the nurse line after a second (no menu loop).
+
+    Falls back to the plain paths when an endpoint is not registered in this app."""
+    from flask import url_for
+    from werkzeug.routing import BuildError
+
+    endpoint, path = ("voice.menu", "/voice/menu") if faults_seen < 2 else ("nurse.start", "/nurse")
+    try:
+        return url_for(endpoint, faults=faults_seen)
+    except BuildError:
+        return f"{path}?faults={faults_seen}"
+
+
+def apology_response() -> Response:
+    """Valid TwiML for a fault: a spoken apology, then the main menu (or, after two faults in
+    one call, the nurse line).
+
+    Uses <Say> of the reviewed prompt (the audio path may be what failed). If even that fails
+    (say, a broken prompts file), the caller is moved on without the apology: never a 5xx.
+    """
+    from ivr.speech.manifest import Manifest
+    from ivr.twiml import SpeechOutput, add_speech
+
+    faults = request.args.get("faults", "0")
+    faults_seen = int(faults) + 1 if faults.isdigit() and len(faults) < 3 else 1
+    response = VoiceResponse()
+    try:
+        runtime = current_runtime()
+        settings = runtime.settings
+        output = SpeechOutput("say", Manifest(()), "", settings.say_voice, settings.say_language)
+        add_speech(response, [runtime.prompts.say("errors.apology")], rate="normal", output=output)
+    except Exception:
+        log.exception("could not even apologise: moving the caller on without it")
+        response = VoiceResponse()
+    response.redirect(_fault_target(faults_seen), method="POST")
+    return twiml_response(response)
+
+
+def register_safety_nets(blueprint: Blueprint) -> None:
+    """Signature check on every request, and any exception answered with apology TwiML (logged)."""
+    require_twilio_signature(blueprint)
+
+    @blueprint.errorhandler(Exception)
+    def _fault(exc: Exception) -> Response:
+        if isinstance(exc, HTTPException) and exc.code in (403, 404, 405):
+            return exc  # type: ignore[return-value]  # refusals stay refusals
+        log.exception("fault answering %s (CallSid %s): apologised to the caller",
+                      request.path, request.form.get("CallSid", "?"))
+        return apology_response()
