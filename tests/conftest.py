@@ -116,3 +116,51 @@ def live_server(app_config: dict[str, object], tmp_path: Path) -> Iterator[LiveS
     yield server
     server.process.terminate()
     server.process.wait(timeout=10)
+
+
+# --- Rendered speech (speech issue): the project's real content in the project's audio/ ---
+
+
+@pytest.fixture(scope="session")
+def rendered_audio_dir() -> Path:
+    """Render every leaflet part and prompt of the real project content into the project's own
+    audio folder (content-addressed: a quick no-op when it is current) and return its path.
+    Fails the tests that use it, naming the parts, if any part cannot be rendered."""
+    from ivr.config import load_settings
+    from ivr.content.catalogue import load_catalogue
+    from ivr.prompts import load_prompts
+    from ivr.speech.render import render_missing
+
+    settings = load_settings({
+        "IVR_AUDIO_DIR": str(PROJECT / "audio"), "IVR_LEAFLETS_DIR": str(PROJECT / "leaflets"),
+        "TWILIO_AUTH_TOKEN": "test-auth-token",  # no development token written by the tests
+    })
+    render_missing(settings, load_catalogue(settings.leaflets_dir), load_prompts(settings.locale), progress=False)
+    return settings.audio_dir
+
+
+@dataclass(frozen=True)
+class SeedAudio:
+    audio_dir: Path  # a temporary folder rendered from cold: the seed leaflet at both rates
+    report: object  # ivr.speech.render.RenderReport of that first render
+    settings: object  # ivr.config.Settings used (IVR_AUDIO_DIR = audio_dir)
+
+
+@pytest.fixture(scope="session")
+def seed_audio(tmp_path_factory: pytest.TempPathFactory) -> SeedAudio:
+    """The seed leaflet's parts rendered once per session, at both rates, into a fresh folder."""
+    from ivr.config import load_settings
+    from ivr.content.catalogue import load_catalogue
+    from ivr.prompts import load_prompts
+    from ivr.speech.render import render_missing
+
+    audio_dir = tmp_path_factory.mktemp("seed-audio")
+    settings = load_settings({
+        "IVR_AUDIO_DIR": str(audio_dir), "IVR_LEAFLETS_DIR": str(PROJECT / "leaflets"),
+        "TWILIO_AUTH_TOKEN": "test-auth-token",
+    })
+    report = render_missing(
+        settings, load_catalogue(settings.leaflets_dir), load_prompts(settings.locale),
+        only_leaflet="cryotherapy-for-kidney-cancer", progress=False,
+    )
+    return SeedAudio(audio_dir, report, settings)

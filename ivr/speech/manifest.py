@@ -8,11 +8,29 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["RATES", "AudioEntry", "Manifest", "Rate", "load_manifest"]
+__all__ = [
+    "AUDIO_FILE_RE",
+    "MANIFEST_NAME",
+    "RATES",
+    "AudioEntry",
+    "Manifest",
+    "Rate",
+    "load_manifest",
+    "write_manifest",
+]
+
+MANIFEST_NAME = "manifest.json"
+# Every rendered file is named by its content hash; nothing else in the folder is audio.
+# The web server checks names against this before touching the disk; --prune deletes only these.
+AUDIO_FILE_RE = re.compile(r"[0-9a-f]{32}\.wav")
 
 Rate = Literal["normal", "slow"]
 RATES: tuple[Rate, ...] = ("normal", "slow")
@@ -39,10 +57,14 @@ class Manifest:
         """The rendered file for this exact text and rate, or None (the caller then hears <Say>)."""
         return self._by_text.get((text, rate))  # type: ignore[attr-defined]
 
+    def durations(self) -> dict[str, float]:
+        """File name -> duration in seconds, for every entry."""
+        return {entry.file: entry.duration for entry in self.entries}
+
 
 def load_manifest(audio_dir: Path) -> Manifest:
     """Read the manifest; an absent or unreadable one is an empty manifest (logged)."""
-    path = audio_dir / "manifest.json"
+    path = audio_dir / MANIFEST_NAME
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         entries = tuple(
@@ -56,3 +78,25 @@ def load_manifest(audio_dir: Path) -> Manifest:
         log.error("audio manifest %s is unreadable (%s): callers will hear <Say>", path, exc)
         return Manifest(())
     return Manifest(entries)
+
+
+def write_manifest(audio_dir: Path, entries: Iterable[AudioEntry], meta: Mapping[str, object]) -> Path:
+    """Write ``audio_dir/manifest.json`` atomically (a temporary file, then a rename), so a
+    server reading it at the same moment sees the old or the new one, never half of either.
+
+    ``meta`` (engine, voice, ...) is stored alongside for people; readers ignore it.
+    Raises OSError when the folder cannot be written.
+    """
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    data = {**meta, "entries": [asdict(entry) for entry in entries]}
+    fd, temp = tempfile.mkstemp(prefix=".manifest-", suffix=".json.part", dir=audio_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, ensure_ascii=False, indent=1)
+            out.write("\n")
+        os.chmod(temp, 0o644)
+        os.replace(temp, audio_dir / MANIFEST_NAME)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+    return audio_dir / MANIFEST_NAME
