@@ -39,6 +39,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_CLOSED_DATES": ("", "Extra closed dates, comma-separated ISO dates."),
     "IVR_MESSAGE_MAX_SECONDS": ("120", "Longest voicemail a caller can leave."),
     "IVR_LOG_LEVEL": ("INFO", "Logging level."),
+    "IVR_CLOCK": ("", "For tests only: a fixed time with its offset (2026-12-24T18:00:00+00:00) that the nurse line takes as now. Leave unset in service."),
 }
 
 

@@ -69,3 +69,14 @@ def test_prompt_placeholders_must_match():
         prompts.say("errors.nonexistent")
     with pytest.raises(PromptError, match="takes"):
         prompts.say("errors.apology", extra=1)
+
+
+def test_emergency_numbers_are_written_to_be_read_digit_by_digit():
+    """eSpeak reads "999" as "nine hundred and ninety-nine": a caller in an emergency must hear
+    "nine nine nine" and "one one one", so prompts spell these numbers out."""
+    prompts = load_prompts("en-GB")
+    mentions = {pid: text for pid, text in prompts.templates.items() if "NHS" in text or "emergenc" in text.lower()}
+    assert mentions, "no prompt signposts emergencies"
+    for prompt_id, text in mentions.items():
+        assert "999" not in text and "111" not in text, prompt_id
+        assert "nine nine nine" in text, prompt_id

@@ -1,0 +1,245 @@
+"""The store: every read and write of messages and call-backs, each in its own committed transaction.
+
+Any database failure (down, locked, read-only, full) becomes :class:`StoreError`, whose message
+never holds SQL parameters (so never a caller's number). Callers of a write may tell the caller
+"saved" once the method has returned: the row is committed by then.
+
+SQLite (the default, in the instance folder) runs in WAL mode with a busy timeout, and every
+transaction starts with ``BEGIN IMMEDIATE`` so that concurrent writers from several workers
+queue for the lock instead of failing on a read-to-write upgrade. Any other SQLAlchemy URL
+(PostgreSQL for several servers) is used as it is; the SQL is portable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ivr.errors import ConfigError, StoreError
+from ivr.store.migrate import upgrade
+from ivr.store.models import CallbackRequest, Message, utcnow
+
+__all__ = ["BUSY_TIMEOUT_SECONDS", "Store"]
+
+log = logging.getLogger(__name__)
+
+# Well inside Twilio's 15 s webhook budget, long enough to ride out another writer's commit.
+BUSY_TIMEOUT_SECONDS = 3
+Row = TypeVar("Row", Message, CallbackRequest)
+
+
+def _describe(exc: SQLAlchemyError) -> str:
+    """The driver's own words (no SQL, no parameters)."""
+    orig = getattr(exc, "orig", None)
+    return f"{type(orig or exc).__name__}: {str(orig or exc).splitlines()[0] if str(orig or exc) else ''}"
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(
+        url, hide_parameters=True, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")  # a committed message survives power loss too
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _engine(url: str) -> Engine:
+    """An engine for ``url``; ConfigError when the URL itself is malformed (a setting, not an outage)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"Expected a database URL like 'sqlite:////var/lib/ivr/ivr.sqlite3' or "
+            f"'postgresql+psycopg://user@host/ivr', got {url!r} in IVR_DATABASE_URL.",
+            hint="Leave IVR_DATABASE_URL unset for SQLite in the instance folder.",
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    connect_args = {"connect_timeout": BUSY_TIMEOUT_SECONDS} if parsed.get_backend_name() == "postgresql" else {}
+    try:
+        return create_engine(url, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(
+            f"Cannot use the database URL in IVR_DATABASE_URL ({exc}).",
+            hint="For PostgreSQL install its driver (pip install psycopg) and use postgresql+psycopg://...",
+        ) from None
+
+
+class Store:
+    """Messages and call-back requests in one database. Safe to share between threads."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._migrated = False
+        self._lock = threading.Lock()
+        # A worker forked after start-up must not share the parent's connections.
+        ref = weakref.ref(self.engine)
+        os.register_at_fork(after_in_child=lambda: (e := ref()) is not None and e.dispose(close=False))
+
+    # --- schema ---
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (``upgrade head``); StoreError if the database
+        cannot be reached. Called at start-up, and again before the first use if that failed."""
+        with self._lock:
+            if self._migrated:
+                return
+            try:
+                upgrade(self.engine)
+            except SQLAlchemyError as exc:
+                raise StoreError(
+                    f"could not bring the database up to date ({_describe(exc)}).",
+                    hint=f"Check that {self.engine.url.render_as_string(hide_password=True)} is reachable and writable.",
+                ) from exc
+            self._migrated = True
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        """One transaction, committed on leaving; any database failure becomes StoreError."""
+        self.migrate()
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the database could not be reached or written ({_describe(exc)}).") from exc
+
+    def ping(self) -> None:
+        """StoreError unless the database answers (for health checks)."""
+        with self._session() as session:
+            session.execute(text("SELECT 1"))
+
+    # --- call-back requests ---
+
+    def save_callback(
+        self, *, call_sid: str, number: str, number_source: str,
+        leaflet: str | None, section: int | None, reason: str,
+    ) -> tuple[CallbackRequest, bool]:
+        """Commit a call-back request for this call; returns (row, created).
+
+        Idempotent on ``call_sid``: a retried webhook returns the existing row (created False);
+        a caller who gives a different number later in the same call updates the open request.
+        """
+
+        def find(session: Session) -> CallbackRequest | None:
+            return session.scalars(select(CallbackRequest).where(CallbackRequest.call_sid == call_sid)).one_or_none()
+
+        def create() -> CallbackRequest:
+            return CallbackRequest(
+                call_sid=call_sid, number=number, number_source=number_source,
+                leaflet=leaflet, section=section, reason=reason,
+            )
+
+        def update(row: CallbackRequest) -> None:
+            if row.done_at is None and row.number != number:
+                row.number, row.number_source = number, number_source
+
+        return self._upsert(find, create, update)
+
+    def callbacks(self, *, open_only: bool = False) -> list[CallbackRequest]:
+        """Call-back requests, newest first; StoreError if the database fails."""
+        query = select(CallbackRequest).order_by(CallbackRequest.created_at.desc(), CallbackRequest.id.desc())
+        if open_only:
+            query = query.where(CallbackRequest.done_at.is_(None))
+        with self._session() as session:
+            return list(session.scalars(query))
+
+    def mark_callback_done(self, request_id: int, *, by: str, at: dt.datetime | None = None) -> CallbackRequest | None:
+        """Record who dealt with a call-back, and when; None if there is no such request."""
+        return self._mark_done(CallbackRequest, request_id, by, at)
+
+    # --- messages ---
+
+    def save_message(
+        self, *, recording_sid: str, call_sid: str, caller_masked: str, leaflet: str | None,
+        section: int | None, reason: str, recording_url: str | None, duration_seconds: int | None,
+        recording_status: str | None = None,
+    ) -> tuple[Message, bool]:
+        """Commit a message (from the <Record> action or the recording status callback); returns
+        (row, created). Idempotent on ``recording_sid``: a repeat fills in what is missing."""
+
+        def find(session: Session) -> Message | None:
+            return session.scalars(select(Message).where(Message.recording_sid == recording_sid)).one_or_none()
+
+        def create() -> Message:
+            return Message(
+                recording_sid=recording_sid, call_sid=call_sid, caller_masked=caller_masked, leaflet=leaflet,
+                section=section, reason=reason, recording_url=recording_url,
+                duration_seconds=duration_seconds, recording_status=recording_status,
+            )
+
+        def update(row: Message) -> None:
+            row.recording_url = recording_url or row.recording_url
+            row.duration_seconds = duration_seconds if duration_seconds is not None else row.duration_seconds
+            row.recording_status = recording_status or row.recording_status
+            if row.leaflet is None and leaflet is not None:  # the status callback knows no position
+                row.leaflet, row.section = leaflet, section
+            if row.reason == "unknown" and reason != "unknown":
+                row.reason = reason
+
+        return self._upsert(find, create, update)
+
+    def messages(self, *, open_only: bool = False) -> list[Message]:
+        """Messages, newest first; StoreError if the database fails."""
+        query = select(Message).order_by(Message.created_at.desc(), Message.id.desc())
+        if open_only:
+            query = query.where(Message.done_at.is_(None))
+        with self._session() as session:
+            return list(session.scalars(query))
+
+    def mark_message_done(self, message_id: int, *, by: str, at: dt.datetime | None = None) -> Message | None:
+        """Record who dealt with a message, and when; None if there is no such message."""
+        return self._mark_done(Message, message_id, by, at)
+
+    # --- shared ---
+
+    def _upsert(
+        self, find: Callable[[Session], Row | None], create: Callable[[], Row], update: Callable[[Row], None],
+    ) -> tuple[Row, bool]:
+        for _attempt in range(2):
+            try:
+                with self._session() as session:
+                    row = find(session)
+                    if row is not None:
+                        update(row)
+                        return row, False
+                    row = create()
+                    session.add(row)
+                    session.flush()
+                    return row, True
+            except StoreError as exc:
+                # Another worker inserted the same key between our look-up and insert: read theirs.
+                if not isinstance(exc.__cause__, IntegrityError):
+                    raise
+        raise StoreError("the same request kept colliding with another writer.")
+
+    def _mark_done(self, model: type[Row], row_id: int, by: str, at: dt.datetime | None) -> Row | None:
+        with self._session() as session:
+            row = session.get(model, row_id)
+            if row is not None and row.done_at is None:
+                row.done_at, row.done_by = at or utcnow(), by
+            return row
