@@ -8,7 +8,13 @@ need_apt=()
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 ldconfig -p 2>/dev/null | grep -q libsndfile.so || need_apt+=(libsndfile1)
 if [ "${1:-}" = "--dev" ]; then
+    # Tests and benchmarks: sox to inspect audio, Chromium for the staff pages,
+    # PostgreSQL for the multi-server store, wrk for the webhook benchmark.
     command -v sox >/dev/null 2>&1 || need_apt+=(sox)
+    command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+    command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+    ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
+    command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get"
