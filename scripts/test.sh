@@ -11,3 +11,5 @@ echo "== ivr check"
 .venv/bin/ivr check
 echo "== pytest"
 .venv/bin/python -m pytest "$@"
+echo "== ivr check --calls (every key path through the real app)"
+.venv/bin/ivr check --calls
