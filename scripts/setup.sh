@@ -28,12 +28,17 @@ if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv"
     "$PY" -m venv .venv
 fi
-# Reinstall only when the dependency list changed since the last install.
-stamp=.venv/.ivr-installed
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)${1:-}"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    extra=""; [ "${1:-}" = "--dev" ] && extra="[dev]"
+# Reinstall only when the dependency list changed since the last install; a dev install
+# also satisfies a plain one, so start.sh after test.sh installs nothing.
+hash="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ "${1:-}" = "--dev" ]; then stamps=(.venv/.ivr-installed-dev); extra="[dev]"
+else stamps=(.venv/.ivr-installed .venv/.ivr-installed-dev); extra=""; fi
+current=no
+for stamp in "${stamps[@]}"; do
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && current=yes
+done
+if [ "$current" = no ]; then
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -e ".${extra}"
-    echo "$want" > "$stamp"
+    echo "$hash" > "${stamps[0]}"
 fi

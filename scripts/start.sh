@@ -9,6 +9,7 @@ export IVR_NURSE_NUMBER="${IVR_NURSE_NUMBER:-+441632960001}"
 export IVR_NURSE_HOURS="${IVR_NURSE_HOURS:-Mon-Fri 09:00-17:00}"
 .venv/bin/ivr check
 echo
-echo "Try the line from another terminal:  .venv/bin/ivr call"
+echo "Try the line from another terminal:  .venv/bin/ivr call --url http://127.0.0.1:${IVR_PORT:-5000}/voice"
+echo "Or open http://127.0.0.1:${IVR_PORT:-5000}/phone in a browser."
 echo
 exec .venv/bin/ivr serve --host "${IVR_HOST:-127.0.0.1}" --port "${IVR_PORT:-5000}"
