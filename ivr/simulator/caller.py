@@ -13,18 +13,21 @@ from ivr.simulator.speech_index import SpeechIndex
 from ivr.simulator.transcript import Event, Transcript
 from ivr.simulator.wire import Request, Wire, new_sid
 
-__all__ = ["DEFAULT_FROM", "DEFAULT_TO", "NurseMode", "call_params", "simulate_call"]
+__all__ = ["DEFAULT_ACCOUNT_SID", "DEFAULT_API_BASE_URL", "DEFAULT_FROM", "DEFAULT_TO", "NurseMode", "call_params",
+           "simulate_call"]
 
 DEFAULT_FROM = "+447700900123"  # Ofcom's range for drama: never a real caller
 DEFAULT_TO = "+441632960000"
+DEFAULT_ACCOUNT_SID = "AC" + "0" * 32  # no real account: its recordings are never fetched
+DEFAULT_API_BASE_URL = "https://api.twilio.com"
 NurseMode = Literal["answer", "busy", "no-answer", "voicemail"]
 _index_cache: dict[str, SpeechIndex] = {}
 
 
-def call_params(from_number: str, to_number: str) -> dict[str, str]:
+def call_params(from_number: str, to_number: str, account_sid: str = DEFAULT_ACCOUNT_SID) -> dict[str, str]:
     """The form parameters Twilio sends with every webhook of an inbound call."""
     return {
-        "AccountSid": "AC" + "0" * 32, "ApiVersion": "2010-04-01", "CallSid": new_sid("CA"),
+        "AccountSid": account_sid, "ApiVersion": "2010-04-01", "CallSid": new_sid("CA"),
         "CallStatus": "ringing", "Direction": "inbound", "From": from_number, "Caller": from_number,
         "To": to_number, "Called": to_number, "FromCountry": "GB", "ToCountry": "GB",
     }
@@ -52,6 +55,8 @@ def simulate_call(
     on_event: Callable[[Event], None] | None = None,
     index: SpeechIndex | None = None,
     audio_out: AudioOut | None = None,
+    account_sid: str = DEFAULT_ACCOUNT_SID,
+    api_base_url: str = DEFAULT_API_BASE_URL,
 ) -> Transcript:
     """Call ``url`` (the line's ``/voice``) as Twilio would, and return the transcript.
 
@@ -59,6 +64,9 @@ def simulate_call(
     the caller hangs up. A KeySource (e.g. TerminalKeys) may be given instead. ``transport``
     lets the call go to an app in-process (``httpx.WSGITransport(app=create_app())``).
     ``index`` names what is heard; by default it is built from this environment's settings.
+    ``account_sid`` is the call's AccountSid, and a <Record>ed message's RecordingUrl is
+    ``<api_base_url>/2010-04-01/Accounts/<account_sid>/Recordings/RE...`` (give the line's
+    TWILIO_ACCOUNT_SID and TWILIO_API_BASE_URL to have a fake Twilio serve the recording).
 
     Never raises for anything the line does: HTTP errors, invalid TwiML, bad audio and unknown
     verbs are error events in the transcript (``.failed``), as Twilio would log them.
@@ -66,12 +74,12 @@ def simulate_call(
     scripted = keys is None or not hasattr(keys, "listen")
     source: KeySource = ScriptedKeys(keys or []) if scripted else keys  # type: ignore[arg-type,assignment]
     transcript = Transcript(on_event=on_event)
-    params = call_params(from_number, to_number)
+    params = call_params(from_number, to_number, account_sid)
     with httpx.Client(transport=transport) as client:
         wire = Wire(token, params, client=client)
         runner = Runner(
             wire=wire, index=index if index is not None else _default_index(), transcript=transcript,
-            keys=source, nurse=lambda number: nurse, audio_out=audio_out,
+            keys=source, nurse=lambda number: nurse, audio_out=audio_out, api_base_url=api_base_url,
         )
         _run(runner, Next(Request(url)), transcript, max_steps)
     return transcript

@@ -87,6 +87,7 @@ def _whisper(runner: Runner, request: Request, mode: str, child_sid: str, caller
     nurse = Runner(
         wire=wire, index=runner.index, transcript=runner.transcript,
         keys=AlwaysKeys("1" if mode == "answer" else None), nurse=runner.nurse, leg="nurse",
+        api_base_url=runner.api_base_url,
     )
     transcript = runner.transcript
     for _ in range(MAX_WHISPER_STEPS):
@@ -120,7 +121,8 @@ def record(runner: Runner, verb: ET.Element, url: str) -> Outcome:
     runner.transcript.add("message", text, duration=seconds)
     sid = new_sid("RE")
     account = runner.wire.call_params.get("AccountSid", "")
-    recording_url = f"https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/{sid}"
+    # Twilio's address for the recording (no extension): the REST API, under the call's account.
+    recording_url = f"{runner.api_base_url.rstrip('/')}/2010-04-01/Accounts/{account}/Recordings/{sid}"
     params = [("RecordingUrl", recording_url), ("RecordingSid", sid),
               ("RecordingDuration", str(round(min(runner.message_seconds, max_length))))]
     if by_hash:

@@ -81,6 +81,7 @@ class Runner:
     ring_seconds: float = 5.0
     talk_seconds: float = 60.0
     message_seconds: float = 8.0
+    api_base_url: str = "https://api.twilio.com"  # where a simulated <Record> says its recording is kept
     last_keys: str | None = field(default=None, init=False)  # pressed during the last playback
 
     def run(self, root: ET.Element, url: str) -> Outcome:

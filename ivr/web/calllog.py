@@ -1,0 +1,80 @@
+"""Hooks that log every call through its webhooks, best effort: logging never delays or breaks a call.
+
+An ``after_request`` hook on the app, for the voice and nurse blueprints only, reads what the
+webhook was asked and what it answered (:func:`ivr.calllog.webhook_facts`), counts it for
+``/metrics`` and leaves the database write to ``call_on_close``: the WSGI server runs that after
+the answer has been sent to Twilio, so a slow or failing database never holds a caller up.
+Failures are logged (without the caller's number) and dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from flask import Flask, Response, current_app, request
+
+from ivr.calllog import Facts, record_facts, webhook_facts
+from ivr.calllog.facts import Read
+from ivr.errors import StoreError
+from ivr.runtime import Runtime, current_runtime
+from ivr.store import Store
+from ivr.store.models import utcnow
+
+__all__ = ["WEBHOOK_BLUEPRINTS", "init_app", "part_seconds"]
+
+log = logging.getLogger(__name__)
+WEBHOOK_BLUEPRINTS = ("voice", "nurse")
+WORDS_PER_SECOND = {"normal": 2.5, "slow": 1.8}  # for a part with no rendered audio (spoken by <Say>)
+
+
+def _durations(runtime: Runtime) -> dict[tuple[str, str], float]:
+    return {(entry.id, entry.rate): entry.duration for entry in runtime.manifest.entries}
+
+
+def part_seconds(runtime: Runtime, durations: Mapping[tuple[str, str], float], read: Read) -> float | None:
+    """How long the part takes to say: its rendered audio's length, else an estimate from its
+    words; None for a part that does not exist."""
+    found = durations.get((f"leaflet/{read.leaflet}/{read.section}/{read.part}", read.rate))
+    if found is not None:
+        return found
+    leaflet = runtime.catalogue.by_slug(read.leaflet)
+    section = leaflet.section(read.section) if leaflet is not None else None
+    if section is None or not 1 <= read.part <= len(section.parts):
+        return None
+    return round(len(section.parts[read.part - 1].split()) / WORDS_PER_SECOND.get(read.rate, 2.5), 2)
+
+
+def _write(store: Store, facts: Facts, secret: str, seconds: float | None) -> None:
+    try:
+        record_facts(store, facts, secret=secret, seconds=seconds)
+    except StoreError as exc:
+        log.warning("call log: could not record %s for CallSid %s: %s", facts.endpoint, facts.call_sid, exc)
+    except Exception:  # never let the log break anything, even after the answer has gone
+        log.exception("call log: unexpected fault recording %s for CallSid %s", facts.endpoint, facts.call_sid)
+
+
+def init_app(app: Flask) -> None:
+    """Log the calls answered by ``app`` (its voice and nurse blueprints)."""
+    durations = _durations(app.extensions["ivr"])
+
+    @app.after_request
+    def _log_call(response: Response) -> Response:
+        if request.blueprint not in WEBHOOK_BLUEPRINTS or response.status_code != 200:
+            return response  # refused (403) requests are not calls
+        try:
+            facts = webhook_facts(request.endpoint or "", request.args, request.form, response.get_data(), utcnow())
+            if facts is None:
+                return response
+            runtime = current_runtime()
+            seconds = part_seconds(runtime, durations, facts.read) if facts.read is not None else None
+            from ivr.web import metrics
+
+            metrics.observe_facts(facts)
+            store = current_app.extensions["ivr_nurse"].store
+            secret = str(current_app.secret_key)
+        except Exception:
+            log.exception("call log: could not read the facts of %s", request.path)
+            return response
+        response.call_on_close(lambda: _write(store, facts, secret, seconds))
+        return response

@@ -1,0 +1,233 @@
+"""The staff pages (``/staff``): sign-in, dashboard, message and call-back queue, content.
+
+Server-rendered HTML with no script, for call-centre staff and screen-reader users. Every page
+and every recording needs a signed-in staff user (:mod:`ivr.web.staff_auth`): pages redirect to
+the sign-in page, recordings answer 401. Every form carries a CSRF token.
+
+    GET  /staff/                       dashboard
+    GET  /staff/login, POST            sign in (failed attempts limited per name and address)
+    POST /staff/logout                 sign out
+    GET  /staff/queue                  open call-backs and messages, newest first
+    POST /staff/callbacks/<id>/done    mark done (who and when are recorded)
+    POST /staff/messages/<id>/done
+    GET  /staff/messages/<id>/audio    the recording (WAV), fetched from Twilio through the app
+    GET  /staff/content                leaflets, review dates, sections with their audio
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ivr.calllog.stats import PERIOD_DAYS, dashboard
+from ivr.content.checks import STALE_AFTER_YEARS
+from ivr.errors import StoreError
+from ivr.nurse.hours import LONDON
+from ivr.nurse.numbers import mask_number
+from ivr.runtime import current_runtime
+from ivr.staff import LOGIN_WINDOW_SECONDS, check_login
+from ivr.staff.recordings import RecordingUnavailable, fetch_recording, recording_problem
+from ivr.store import Store
+from ivr.store.models import Message, utcnow
+from ivr.web.staff_auth import check_csrf, configure_sessions, csrf_token, current_staff, sign_in, sign_out
+
+__all__ = ["bp", "init_app"]
+
+log = logging.getLogger(__name__)
+bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static",
+               static_url_path="/static")
+OPEN_ENDPOINTS = {"staff.login", "staff.static"}
+
+
+def _store() -> Store:
+    from flask import current_app
+
+    return current_app.extensions["ivr_nurse"].store
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return moment.astimezone(LONDON).strftime("%a %d %b %Y, %H:%M") if moment else ""
+
+
+def _where(leaflet: str | None, section: int | None) -> str:
+    from ivr.calllog.stats import place_name
+
+    if leaflet is None:
+        return "Main menu"
+    return place_name(current_runtime().catalogue, "read", leaflet, section).removeprefix("Reading: ")
+
+
+@bp.before_request
+def _guard() -> Response | None:
+    if request.endpoint in OPEN_ENDPOINTS:
+        if request.method == "POST":
+            check_csrf()
+        return None
+    if current_staff() is None:
+        if request.endpoint == "staff.message_audio":
+            abort(401)
+        return redirect(url_for("staff.login", next=request.full_path if request.query_string else request.path))
+    if request.method == "POST":
+        check_csrf()
+    return None
+
+
+@bp.context_processor
+def _helpers() -> dict[str, object]:
+    return {"csrf_token": csrf_token, "current_staff": current_staff, "when": _when, "where": _where}
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Staff pages hold call-back numbers: never kept by a shared browser's cache or a proxy.
+    if request.endpoint != "staff.static":
+        response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the staff pages (never another site) after signing in."""
+    if target and target.startswith("/staff/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("staff.dashboard_page")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str:
+    status = 200
+    error = None
+    name = ""
+    if request.method == "POST":
+        name = request.form.get("name", "")[:200]
+        password = request.form.get("password", "")[:1000]
+        try:
+            result, clean = check_login(_store(), name, password, request.remote_addr or "unknown")
+        except StoreError as exc:
+            log.error("staff sign-in: database unavailable: %s", exc)
+            result, clean, status = "unavailable", name, 503
+        if result == "ok":
+            sign_in(clean)
+            log.info("staff user %s signed in", clean)
+            return redirect(_safe_next(request.args.get("next")))
+        if result == "limited":
+            status = 429
+            error = (f"Too many failed sign-ins for this name or from this computer. "
+                     f"Wait {LOGIN_WINDOW_SECONDS} seconds, then try again.")
+            log.warning("staff sign-in refused (too many failures) for %r from %s", clean[:40], request.remote_addr)
+        elif result == "wrong":
+            status = 401
+            error = "That user name and password do not match. Check them and try again."
+            log.info("staff sign-in failed for %r from %s", clean[:40], request.remote_addr)
+        elif status == 503:
+            error = "Signing in is not possible right now: the database cannot be reached."
+    return render_template("staff/login.html", error=error, name=name), status  # type: ignore[return-value]
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    sign_out()
+    flash("You have signed out.")
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/")
+def dashboard_page() -> str:
+    runtime = current_runtime()
+    figures = dashboard(_store(), runtime.catalogue, utcnow())
+    transfer_top = max((answered + missed for _, answered, missed in figures.transfers_by_hour), default=0)
+    return render_template("staff/dashboard.html", d=figures, period=PERIOD_DAYS, transfer_top=transfer_top)
+
+
+@bp.get("/queue")
+def queue_page() -> str:
+    store = _store()
+    settings = current_runtime().settings
+    callbacks = store.callbacks()
+    messages = store.messages()
+    return render_template(
+        "staff/queue.html",
+        callbacks=[c for c in callbacks if c.done_at is None],
+        messages=[m for m in messages if m.done_at is None],
+        problems={m.id: recording_problem(settings, m.recording_url) for m in messages},
+        done=sorted([*(c for c in callbacks if c.done_at), *(m for m in messages if m.done_at)],
+                    key=lambda row: row.done_at, reverse=True)[:10],
+    )
+
+
+@bp.post("/callbacks/<int:row_id>/done")
+def callback_done(row_id: int) -> Response:
+    row = _store().mark_callback_done(row_id, by=current_staff() or "?")
+    if row is None:
+        abort(404)
+    flash(f"Call-back to {mask_number(row.number)} marked done by {row.done_by} at {_when(row.done_at)}.")
+    return redirect(url_for("staff.queue_page"))
+
+
+@bp.post("/messages/<int:row_id>/done")
+def message_done(row_id: int) -> Response:
+    row = _store().mark_message_done(row_id, by=current_staff() or "?")
+    if row is None:
+        abort(404)
+    flash(f"Message from {row.caller_masked} marked done by {row.done_by} at {_when(row.done_at)}.")
+    return redirect(url_for("staff.queue_page"))
+
+
+@bp.get("/messages/<int:row_id>/audio")
+def message_audio(row_id: int) -> Response:
+    settings = current_runtime().settings
+    with _store().transaction() as session:
+        row = session.scalars(select(Message).where(Message.id == row_id)).one_or_none()
+        url = row.recording_url if row is not None else None
+    if row is None:
+        abort(404)
+    problem = recording_problem(settings, url)
+    if problem is not None or url is None:
+        return Response(f"Recording not available. {problem}\n", status=404, mimetype="text/plain")
+    try:
+        fetched = fetch_recording(settings, url)
+    except RecordingUnavailable as exc:
+        log.error("could not fetch recording of message %d from Twilio: %s", row_id, exc.reason)
+        return Response(f"Recording not available. {exc.reason}\n", status=exc.status, mimetype="text/plain")
+    response = Response(fetched.content, mimetype=fetched.mimetype, headers={"Cache-Control": "private, no-store"})
+    # Byte ranges let the player seek; each range is fetched afresh (nothing is kept on the server).
+    return response.make_conditional(request, accept_ranges=True, complete_length=len(fetched.content))
+
+
+@bp.get("/content")
+def content_page() -> str:
+    runtime = current_runtime()
+    today = dt.datetime.now(LONDON).date()
+    stale_before = today - dt.timedelta(days=round(365.25 * STALE_AFTER_YEARS))
+    sources = {source.slug: source for source in runtime.catalogue.sources}
+    leaflets = []
+    for leaflet in runtime.catalogue.leaflets:
+        source = sources.get(leaflet.slug)
+        next_review = source.next_review if source is not None else None
+        reasons = []
+        if leaflet.last_reviewed < stale_before:
+            reasons.append(f"last reviewed more than {STALE_AFTER_YEARS} years ago")
+        if next_review is not None and next_review < today:
+            reasons.append("its next review date has passed")
+        sections = []
+        for section in (leaflet.intro, *leaflet.sections):
+            parts = []
+            for number, text in enumerate(section.parts, start=1):
+                entry = runtime.manifest.find(text, "normal")
+                parts.append({"number": number, "text": text, "file": entry.file if entry else None,
+                              "seconds": entry.duration if entry else None})
+            sections.append({"number": section.number,
+                             "title": "Introduction" if section.number == 0 else section.title, "parts": parts,
+                             "seconds": sum(p["seconds"] or 0 for p in parts)})
+        leaflets.append({"leaflet": leaflet, "next_review": next_review, "stale": reasons, "sections": sections})
+    return render_template("staff/content.html", leaflets=leaflets, stale_years=STALE_AFTER_YEARS)
+
+
+def init_app(app: Flask) -> None:
+    """Register the staff pages; sessions get their cookie settings here."""
+    configure_sessions(app)
+    app.register_blueprint(bp)
