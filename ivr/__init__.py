@@ -38,7 +38,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     settings = load_settings(config)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__, instance_path=str(settings.instance_dir))
-    app.config.from_mapping(SECRET_KEY=_secret_key(settings.instance_dir))
+    app.config.from_mapping(SECRET_KEY=settings.secret_key or _secret_key(settings.instance_dir))
     app.config.update({k: v for k, v in (config or {}).items() if not k.startswith(("IVR_", "TWILIO_"))})
     app.extensions["ivr"] = load_runtime(settings)
     if settings.auth_token_is_local:
@@ -48,8 +48,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
             settings.instance_dir / "dev-auth-token",
         )
 
-    from ivr.web import audio, nurse, voice
+    from ivr.web import audio, calllog, health, metrics, nurse, phone, staff, voice
 
-    for feature in (audio, voice, nurse):
+    for feature in (audio, voice, nurse, phone, calllog, metrics, staff, health):
         feature.init_app(app)
     return app

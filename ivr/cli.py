@@ -36,11 +36,12 @@ def _register() -> None:
     from ivr.nurse.commands import callbacks_group, messages_group
     from ivr.simulator.commands import call_command
     from ivr.speech.commands import render_command
+    from ivr.staff.commands import users_group
     from ivr.web.serve import serve_command
 
     for command in (
         import_command, check_command, render_command, serve_command, call_command,
-        callbacks_group, messages_group,
+        callbacks_group, messages_group, users_group,
     ):
         main.add_command(command)
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from ivr.errors import ConfigError
 
@@ -29,7 +30,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_VOICE": ("gmw/en-gb-x-rp", "eSpeak NG voice used to render audio."),
     "IVR_LEAFLETS_DIR": ("leaflets", "Folder of leaflet Markdown files (relative to the project)."),
     "IVR_AUDIO_DIR": ("audio", "Folder of rendered audio and its manifest.json (relative to the project)."),
+    "IVR_AUDIO_BASE_URL": ("", "Where Twilio fetches the rendered audio: a static host or CDN holding the audio folder's files (https://cdn.example.org/ivr-audio/). Default: this server's /audio/."),
     "IVR_INSTANCE_DIR": ("instance", "Folder for local state: development token, SQLite database, secret key."),
+    "IVR_SECRET_KEY": ("", "Key that signs staff sessions and browser-phone state and keys the call log's caller hashes; the same on every server (at least 32 characters). Unset: one made in the instance folder."),
     "IVR_DATABASE_URL": ("", "SQLAlchemy URL for messages and call-backs; default SQLite in the instance folder."),
     "IVR_NURSE_NUMBER": ("", "Nurse helpline number to transfer callers to, in E.164 (+44...)."),
     "IVR_NURSE_HOURS": ("Mon-Fri 09:00-17:00", "When nurses answer, e.g. `Mon-Fri 09:00-17:00; Sat 10:00-13:00`, or `always` / `never` (Europe/London)."),
@@ -39,6 +42,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_CLOSED_DATES": ("", "Extra closed dates, comma-separated ISO dates."),
     "IVR_MESSAGE_MAX_SECONDS": ("120", "Longest voicemail a caller can leave."),
     "IVR_LOG_LEVEL": ("INFO", "Logging level."),
+    "TWILIO_ACCOUNT_SID": ("", "Twilio account SID (AC...); with TWILIO_AUTH_TOKEN, lets the staff pages fetch message recordings from Twilio. Unset: recordings are not played."),
+    "TWILIO_API_BASE_URL": ("https://api.twilio.com", "Where message recordings are fetched from (Twilio's REST API, scheme and host only); change it only for tests or a Twilio edge/region (https://api.dublin.ie1.twilio.com)."),
+    "IVR_METRICS": ("staff", "Who may read `/metrics`: `staff` (a staff login, or the bearer token IVR_METRICS_TOKEN) or `open` (anyone who can reach it: bind to a private network)."),
+    "IVR_METRICS_TOKEN": ("", "Bearer token a Prometheus scraper sends to read `/metrics` when IVR_METRICS=staff (Authorization: Bearer ...). Unset: staff login only."),
+    "IVR_PHONE": ("", "Who may use the browser phone at `/phone`: `open` (anyone who can reach the app), `staff` (a staff login) or `off`. Unset: `open` with the local development token, `staff` once TWILIO_AUTH_TOKEN is set."),
     "IVR_CLOCK": ("", "For tests only: a fixed time with its offset (2026-12-24T18:00:00+00:00) that the nurse line takes as now. Leave unset in service."),
 }
 
@@ -72,6 +80,9 @@ class Settings:
     closed_dates: str
     message_max_seconds: int
     log_level: str
+    audio_base_url: str = ""  # "" or an absolute URL ending in "/"
+    secret_key: str = field(repr=False, default="")  # "" = the one in the instance folder
+    twilio_api_base_url: str = "https://api.twilio.com"  # scheme://host[:port], no trailing "/"
     raw: Mapping[str, str] = field(repr=False, default_factory=dict)
 
 
@@ -87,6 +98,29 @@ def _int(values: Mapping[str, str], name: str, low: int, high: int) -> int:
             hint=f"e.g. {name}={SETTINGS[name][0]}",
         )
     return number
+
+
+def _api_base_url(text: str) -> str:
+    """TWILIO_API_BASE_URL as ``scheme://host[:port]``: https, or http only to this machine (a
+    test's fake Twilio), because the account's credentials are sent there. Raises ConfigError."""
+    value = text.strip().rstrip("/") or SETTINGS["TWILIO_API_BASE_URL"][0]  # set but empty: the default
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    hint = "Leave it unset for Twilio (https://api.twilio.com), or give an https:// address with no path."
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None \
+            or parts.path or parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise ConfigError(f"Expected an address like https://api.twilio.com in TWILIO_API_BASE_URL, got {text!r}.",
+                          hint=hint)
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost"):
+        raise ConfigError(
+            f"Expected https:// in TWILIO_API_BASE_URL (the account's credentials are sent there), got {text!r}.",
+            hint="http:// is allowed only for a test server on this machine (127.0.0.1 or localhost).",
+        )
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # IPv6 keeps its brackets
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def _local_token(instance_dir: Path) -> str:
@@ -120,6 +154,19 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
             f"Expected a URL starting with https:// in IVR_PUBLIC_URL, got {public_url!r}.",
             hint="The address Twilio is configured to call, without the /voice path.",
         )
+    audio_base_url = values["IVR_AUDIO_BASE_URL"].strip()
+    if audio_base_url and not audio_base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"Expected a URL starting with https:// in IVR_AUDIO_BASE_URL, got {audio_base_url!r}.",
+            hint="The address of the folder holding the rendered .wav files, or leave it unset.",
+        )
+    secret_key = values["IVR_SECRET_KEY"].strip()
+    if secret_key and len(secret_key) < 32:
+        raise ConfigError(
+            f"Expected at least 32 characters in IVR_SECRET_KEY, got {len(secret_key)}.",
+            hint="Make one with: python3 -c 'import secrets; print(secrets.token_hex(32))'",
+        )
+    twilio_api_base_url = _api_base_url(values["TWILIO_API_BASE_URL"])
     instance_dir = _resolve(values["IVR_INSTANCE_DIR"])
     token = values["TWILIO_AUTH_TOKEN"].strip()
     database_url = values["IVR_DATABASE_URL"].strip() or f"sqlite:///{instance_dir / 'ivr.sqlite3'}"
@@ -134,6 +181,9 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
         voice=values["IVR_VOICE"].strip(),
         leaflets_dir=_resolve(values["IVR_LEAFLETS_DIR"]),
         audio_dir=_resolve(values["IVR_AUDIO_DIR"]),
+        audio_base_url=audio_base_url.rstrip("/") + "/" if audio_base_url else "",
+        secret_key=secret_key,
+        twilio_api_base_url=twilio_api_base_url,
         instance_dir=instance_dir,
         database_url=database_url,
         nurse_number=values["IVR_NURSE_NUMBER"].strip(),

@@ -11,8 +11,8 @@ step into TwiML. Every sentence comes from the prompts files, every key from ``k
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from ivr.content.catalogue import Catalogue
 from ivr.content.speech_text import SpeechLeaflet
@@ -84,7 +84,9 @@ class Position:
 
         def number(name: str, default: int) -> int:
             text = params.get(name, "")
-            return int(text) if text.lstrip("-").isdigit() and len(text) < 6 else default
+            # ASCII digits only: "²" is isdigit() but not int()-able, "--5" strips to digits.
+            digits = text.removeprefix("-")
+            return int(text) if digits.isascii() and digits.isdigit() and len(text) < 6 else default
 
         given = params.get("k", "")
         chosen: Kind = kind or next((k for k in KINDS if k == given), "read" if "l" in params else "leaflets")
@@ -94,6 +96,12 @@ class Position:
             part=number("p", 1), rate=rate, whole=params.get("w") == "1", page=max(0, number("pg", 0)),
             quiet=min(max(0, number("q", 0)), PAUSE_CYCLES + 2), wrong=min(max(0, number("x", 0)), MAX_COUNT),
         )
+
+
+def replace(position: Position, **changes: Any) -> Position:
+    """``dataclasses.replace`` for a Position, without its per-call look at the fields: exploring
+    the tree (``ivr render``, ``ivr check``) makes tens of thousands. TypeError for a bad field."""
+    return Position(**{**position.__dict__, **changes})
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,8 @@ class Tree:
         self.catalogue = catalogue
         self.prompts = prompts
         self.keys = keys or load_keymap()
+        # by slug, the first leaflet with it (as Catalogue.by_slug): looked up at every step
+        self._by_slug = {leaflet.slug: leaflet for leaflet in reversed(catalogue.leaflets)}
 
     # --- helpers -------------------------------------------------------------------------------
     def say(self, prompt_id: str, **params: object) -> Utterance:
@@ -176,7 +186,7 @@ class Tree:
         return Position("sections", slug=leaflets[0].slug) if len(leaflets) == 1 else Position("leaflets")
 
     def leaflet(self, position: Position) -> SpeechLeaflet | None:
-        return self.catalogue.by_slug(position.slug) if position.slug else None
+        return self._by_slug.get(position.slug) if position.slug else None
 
     def settle(self, position: Position) -> Position:
         """The nearest sensible position to a tampered or stale one (unknown leaflet: main menu;

@@ -18,11 +18,12 @@ from typing import Protocol
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from ivr.config import Settings
 from ivr.prompts import Utterance
 from ivr.speech.manifest import Manifest, Rate
 from ivr.tree import Enter, HangUp, Position, Silence, Step, ToNurse
 
-__all__ = ["SpeechOutput", "StepUrls", "add_speech", "step_response"]
+__all__ = ["SpeechOutput", "StepUrls", "add_speech", "audio_base_url", "fully_rendered", "step_response"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,20 @@ class SpeechOutput:
     audio_base_url: str  # absolute, e.g. "https://ivr.example.org/audio/"
     say_voice: str
     say_language: str
+
+
+def audio_base_url(settings: Settings, host_url: str) -> str:
+    """Where <Play> fetches rendered files: IVR_AUDIO_BASE_URL (a static host or CDN) when set,
+    else this line's ``/audio/`` under IVR_PUBLIC_URL, else under the host the request came to."""
+    if settings.audio_base_url:
+        return settings.audio_base_url
+    return (settings.public_url or host_url.rstrip("/")) + "/audio/"
+
+
+def fully_rendered(step: Step, output: SpeechOutput) -> bool:
+    """Whether :func:`add_speech` finds every utterance of ``step`` rendered (so logs nothing)."""
+    rate = step.position.rate
+    return output.mode != "audio" or all(output.manifest.find(u.text, rate) is not None for u in step.utterances)
 
 
 def add_speech(

@@ -9,6 +9,11 @@ echo "== ruff"
 .venv/bin/ruff check ivr tests scripts
 echo "== ivr check"
 .venv/bin/ivr check
+echo "== postgresql"
+# A throwaway PostgreSQL server on 127.0.0.1 for the store and nurse-line tests (stopped on exit);
+# when PostgreSQL cannot run here, postgres.sh says so and those tests are skipped, visibly.
+eval "$(scripts/postgres.sh start)"
+trap 'scripts/postgres.sh stop' EXIT
 echo "== pytest"
 .venv/bin/python -m pytest "$@"
 echo "== ivr check --calls (every key path through the real app)"

@@ -164,3 +164,60 @@ def seed_audio(tmp_path_factory: pytest.TempPathFactory) -> SeedAudio:
         only_leaflet="cryotherapy-for-kidney-cancer", progress=False,
     )
     return SeedAudio(audio_dir, report, settings)
+
+
+# --- A real headless Chromium (Debian's /usr/bin/chromium via Playwright): see tests/browser.py ---
+
+from tests.browser import browser, page, screenshot  # noqa: E402, F401
+
+BROWSER_FIXTURES = (browser, page)  # pytest finds fixtures by their names in this module
+
+
+# --- The store's databases: SQLite always, PostgreSQL when scripts/postgres.sh started one ---
+
+import uuid  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+POSTGRES_URL = os.environ.get("IVR_TEST_POSTGRES_URL", "")
+DATABASE_BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(
+        not POSTGRES_URL,
+        reason="IVR_TEST_POSTGRES_URL is not set: no PostgreSQL server for the tests "
+               "(scripts/test.sh starts one with scripts/postgres.sh when PostgreSQL is installed)",
+    )),
+]
+
+
+@contextmanager
+def fresh_database(backend: str, folder: Path) -> Iterator[str]:
+    """A URL of an empty database of its own: a new SQLite file in ``folder``, or a new database on
+    the PostgreSQL server of IVR_TEST_POSTGRES_URL, dropped afterwards (even if still connected)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / f'ivr-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"ivr_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=DATABASE_BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database for one test, on each backend in turn (``sqlite``, ``postgresql``)."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+# --- Staff pages (issue 8): a live server with a staff user; see tests/staff_client.py ---
+
+from tests.staff_client import staff_server  # noqa: E402, F401

@@ -1,5 +1,6 @@
 """The nurse line through a real gunicorn server with signed requests, TwiML parsed as XML,
-and what was saved read back from the database with SQLAlchemy."""
+and what was saved read back from the database with SQLAlchemy (each test on SQLite, and again
+on PostgreSQL when scripts/postgres.sh started one)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ivr.store import CallbackRequest, Message
 
-from .conftest import LiveServer, start_server
+from .conftest import DATABASE_BACKENDS, LiveServer, fresh_database, start_server
 
 SLUG = "cryotherapy-for-kidney-cancer"
 NURSE = "+441632960001"
@@ -33,18 +34,23 @@ def server_config(tmp: Path, **overrides: str) -> dict[str, str]:
     } | overrides
 
 
+_DATABASES: dict[str, str] = {}  # a server's URL -> its IVR_DATABASE_URL
+
+
 def serve(config: dict[str, str], tmp: Path) -> Iterator[LiveServer]:
     server = start_server(config, tmp)
+    _DATABASES[server.url] = config["IVR_DATABASE_URL"]
     yield server
     server.process.terminate()
     server.process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def line(tmp_path_factory) -> Iterator[LiveServer]:
+@pytest.fixture(scope="module", params=DATABASE_BACKENDS)
+def line(request, tmp_path_factory) -> Iterator[LiveServer]:
     """The nurses always open (the real clock does not matter)."""
     tmp = tmp_path_factory.mktemp("always")
-    yield from serve(server_config(tmp), tmp)
+    with fresh_database(request.param, tmp) as url:
+        yield from serve(server_config(tmp, IVR_DATABASE_URL=url), tmp)
 
 
 def call(sid: str, **extra: str) -> dict[str, str]:
@@ -83,7 +89,7 @@ def database_rows(server_tmp_db: str, model: type) -> list:
 
 
 def db_url(server: LiveServer) -> str:
-    return f"sqlite:///{server.log_path.parent / 'ivr.sqlite3'}"
+    return _DATABASES[server.url]
 
 
 BUSY_OPTIONS = [

@@ -9,7 +9,7 @@ import pytest
 
 from ivr.store import CallbackRequest, Message
 
-from .conftest import LiveServer
+from .conftest import DATABASE_BACKENDS, LiveServer, free_port, fresh_database
 from .test_nurse_line import (
     CALLER,
     SLUG,
@@ -32,22 +32,33 @@ CLOSED_OPTIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def christmas_eve(tmp_path_factory) -> Iterator[LiveServer]:
+@pytest.fixture(scope="module", params=DATABASE_BACKENDS)
+def christmas_eve(request, tmp_path_factory) -> Iterator[LiveServer]:
     """Weekday hours, with the clock fixed at 18:00 on Thursday 24 December 2026."""
     tmp = tmp_path_factory.mktemp("closed")
-    config = server_config(tmp, IVR_NURSE_HOURS="Mon-Fri 09:00-17:00", IVR_CLOCK="2026-12-24T18:00:00+00:00")
-    yield from serve(config, tmp)
+    with fresh_database(request.param, tmp) as url:
+        config = server_config(tmp, IVR_NURSE_HOURS="Mon-Fri 09:00-17:00", IVR_CLOCK="2026-12-24T18:00:00+00:00",
+                               IVR_DATABASE_URL=url)
+        yield from serve(config, tmp)
 
 
-@pytest.fixture(scope="module")
-def database_down(tmp_path_factory) -> Iterator[LiveServer]:
-    """The database cannot be opened at all: its folder is a regular file (refused even to root)."""
+DOWN_WORDS: dict[str, str] = {}  # a down server's URL -> what its database driver says
+
+
+@pytest.fixture(scope="module", params=DATABASE_BACKENDS)
+def database_down(request, tmp_path_factory) -> Iterator[LiveServer]:
+    """The database cannot be reached at all. SQLite: its folder is a regular file (refused even
+    to root); PostgreSQL: nothing listens on its port."""
     tmp = tmp_path_factory.mktemp("down")
-    (tmp / "db-folder").write_text("not a folder")
-    config = server_config(tmp, IVR_DATABASE_URL=f"sqlite:///{tmp / 'db-folder' / 'ivr.sqlite3'}",
-                           IVR_NURSE_CALLER_ID="+441632960999", IVR_NURSE_RING_SECONDS="15")
-    yield from serve(config, tmp)
+    if request.param == "sqlite":
+        (tmp / "db-folder").write_text("not a folder")
+        url, words = f"sqlite:///{tmp / 'db-folder' / 'ivr.sqlite3'}", "unable to open database file"
+    else:
+        url, words = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/ivr", "Connection refused"
+    config = server_config(tmp, IVR_DATABASE_URL=url, IVR_NURSE_CALLER_ID="+441632960999", IVR_NURSE_RING_SECONDS="15")
+    for server in serve(config, tmp):
+        DOWN_WORDS[server.url] = words
+        yield server
 
 
 def test_closed_says_when_the_nurses_open_and_where_to_get_urgent_help(christmas_eve):
@@ -122,7 +133,7 @@ def test_database_failures_are_logged_without_the_number(database_down):
     twiml(database_down, prompt.get("action"), call("CA-down-log", Digits="1"))
     log = database_down.log()
     assert "could not save a call-back request for +44 7*** ***456 (CallSid CA-down-log)" in log
-    assert "unable to open database file" in log
+    assert DOWN_WORDS[database_down.url] in log
     for full in (CALLER, CALLER[1:], "7900123456"):
         assert full not in log
 

@@ -1,4 +1,5 @@
-"""The message / call-back store on a real SQLite file: migrations, idempotency, failures, commands."""
+"""The message / call-back store on real databases (a SQLite file, and a PostgreSQL server when
+scripts/postgres.sh started one): migrations, idempotency, failures, commands."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from ivr.store import CallbackRequest, Message, Store, StoreError
 from ivr.store.migrate import current_revision, head_revision
 from ivr.store.store import BUSY_TIMEOUT_SECONDS
 
+from .conftest import DATABASE_BACKENDS, free_port, fresh_database
+
 NUMBER = "+447900123456"
 
 
@@ -27,10 +30,26 @@ def db_path(tmp_path):
 
 
 @pytest.fixture
-def store(db_path):
+def store(database_url):
+    store = Store(database_url)
+    store.migrate()
+    return store
+
+
+@pytest.fixture
+def sqlite_store(db_path):
     store = Store(f"sqlite:///{db_path}")
     store.migrate()
     return store
+
+
+def unreachable_url(backend: str, tmp_path) -> tuple[str, str]:
+    """A database URL that cannot be reached, and the driver's words for it."""
+    if backend == "sqlite":
+        blocker = tmp_path / "not-a-folder"
+        blocker.write_text("a file where the database folder should be")
+        return f"sqlite:///{blocker}/ivr.sqlite3", "unable to open database file"
+    return f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/ivr", "Connection refused"  # a closed port
 
 
 def callback(store: Store, call_sid: str = "CA1", number: str = NUMBER, **extra):
@@ -44,70 +63,79 @@ def message(store: Store, sid: str = "RE1", **extra):
     return store.save_message(recording_sid=sid, **(args | extra))
 
 
-def rows(db_path, model):
+def rows(url, model):
     """Read a table back with SQLAlchemy, independently of the Store under test."""
-    engine = create_engine(f"sqlite:///{db_path}")
+    engine = create_engine(url)
     with Session(engine) as session:
         found = list(session.scalars(select(model).order_by(model.id)))
     engine.dispose()
     return found
 
 
-def test_migrations_bring_a_new_database_to_head(store, db_path):
-    assert current_revision(store.engine) == head_revision() == "0001"
-    tables = set(inspect(create_engine(f"sqlite:///{db_path}")).get_table_names())
+def test_migrations_bring_a_new_database_to_head(store, database_url):
+    assert current_revision(store.engine) == head_revision() == "0002"
+    engine = create_engine(database_url)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
     assert {"messages", "callback_requests", "alembic_version"} <= tables
-    again = Store(f"sqlite:///{db_path}")
+    again = Store(database_url)
     again.migrate()  # running it again is harmless
-    assert current_revision(again.engine) == "0001"
+    assert current_revision(again.engine) == head_revision()
 
 
-def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(store):
-    with store.engine.connect() as connection:
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_store):
+    with sqlite_store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_SECONDS * 1000
 
 
-def test_workers_migrating_together_all_succeed(db_path):
-    stores = [Store(f"sqlite:///{db_path}") for _ in range(4)]
-    barrier, errors = threading.Barrier(len(stores)), []
+@pytest.mark.parametrize("backend", DATABASE_BACKENDS)
+def test_workers_migrating_together_all_succeed(backend, tmp_path):
+    """Several rounds, each on a new database: the races are in creating it (SQLite turning the
+    file to WAL, PostgreSQL creating the tables), so one round alone would often pass by luck."""
+    for _round in range(8):
+        with fresh_database(backend, tmp_path) as url:
+            stores = [Store(url) for _ in range(4)]
+            barrier, errors = threading.Barrier(len(stores)), []
 
-    def run(store: Store) -> None:
-        barrier.wait()
-        try:
-            store.migrate()
-        except StoreError as exc:
-            errors.append(exc)
+            def run(store: Store, barrier: threading.Barrier, errors: list[StoreError]) -> None:
+                barrier.wait()
+                try:
+                    store.migrate()
+                except StoreError as exc:
+                    errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(store,)) for store in stores]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert current_revision(stores[0].engine) == "0001"
+            threads = [threading.Thread(target=run, args=(store, barrier, errors)) for store in stores]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert errors == []
+            assert current_revision(stores[0].engine) == head_revision()
+            for store in stores:
+                store.engine.dispose()
 
 
-def test_callback_is_idempotent_on_call_sid(store, db_path):
+def test_callback_is_idempotent_on_call_sid(store, database_url):
     first, created = callback(store)
     again, created_again = callback(store)
     assert created and not created_again and again.id == first.id
-    saved = rows(db_path, CallbackRequest)
+    saved = rows(database_url, CallbackRequest)
     assert len(saved) == 1
     assert saved[0].number == NUMBER and saved[0].section == 2 and saved[0].reason == "busy"
     assert saved[0].created_at.tzinfo is not None and saved[0].done_at is None
 
 
-def test_a_new_number_in_the_same_call_updates_the_open_request(store, db_path):
+def test_a_new_number_in_the_same_call_updates_the_open_request(store, database_url):
     callback(store)
     callback(store, number="+442079460123", number_source="keyed")
-    saved = rows(db_path, CallbackRequest)
+    saved = rows(database_url, CallbackRequest)
     assert [(row.number, row.number_source) for row in saved] == [("+442079460123", "keyed")]
 
 
-def test_concurrent_identical_requests_make_one_row(db_path):
-    Store(f"sqlite:///{db_path}").migrate()
-    stores = [Store(f"sqlite:///{db_path}") for _ in range(6)]  # like six workers
+def test_concurrent_identical_requests_make_one_row(database_url):
+    Store(database_url).migrate()
+    stores = [Store(database_url) for _ in range(6)]  # like six workers
     barrier, ids, errors = threading.Barrier(len(stores)), [], []
 
     def run(store: Store) -> None:
@@ -124,14 +152,14 @@ def test_concurrent_identical_requests_make_one_row(db_path):
         thread.join()
     assert errors == []
     assert len(set(ids)) == 1
-    assert len(rows(db_path, CallbackRequest)) == 1
+    assert len(rows(database_url, CallbackRequest)) == 1
 
 
-def test_message_is_idempotent_and_the_status_callback_fills_it_in(store, db_path):
+def test_message_is_idempotent_and_the_status_callback_fills_it_in(store, database_url):
     message(store, recording_url=None, duration_seconds=None, leaflet="cryotherapy-for-kidney-cancer", section=3)
     message(store, recording_url=None, duration_seconds=None)  # a retried <Record> action
     message(store, leaflet=None, recording_status="completed", reason="unknown")  # the status callback
-    saved = rows(db_path, Message)
+    saved = rows(database_url, Message)
     assert len(saved) == 1
     row = saved[0]
     assert row.recording_url == "https://api.twilio.com/Recordings/RE1" and row.duration_seconds == 12
@@ -139,10 +167,10 @@ def test_message_is_idempotent_and_the_status_callback_fills_it_in(store, db_pat
     assert row.section == 3 and row.reason == "closed" and row.caller_masked == "+44 7*** ***456"
 
 
-def test_status_callback_first_then_action(store, db_path):
+def test_status_callback_first_then_action(store, database_url):
     message(store, "RE2", leaflet=None, recording_status="completed", reason="unknown", duration_seconds=None)
     message(store, "RE2", leaflet="cryotherapy-for-kidney-cancer", section=1, reason="busy")
-    (row,) = rows(db_path, Message)
+    (row,) = rows(database_url, Message)
     assert (row.leaflet, row.section, row.reason, row.duration_seconds) == ("cryotherapy-for-kidney-cancer", 1, "busy", 12)
 
 
@@ -162,15 +190,18 @@ def test_lists_newest_first_and_marking_done(store):
     assert store.messages(open_only=True) == []
 
 
-def test_unreachable_database_is_a_store_error(tmp_path):
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the database folder should be")
-    store = Store(f"sqlite:///{blocker}/ivr.sqlite3")
-    with pytest.raises(StoreError, match="unable to open database file"):
+@pytest.mark.parametrize("backend", DATABASE_BACKENDS)
+def test_unreachable_database_is_a_store_error(backend, tmp_path):
+    url, words = unreachable_url(backend, tmp_path)
+    store = Store(url)
+    started = time.monotonic()
+    with pytest.raises(StoreError, match=words):
         callback(store)
+    assert time.monotonic() - started < BUSY_TIMEOUT_SECONDS + 3
 
 
-def test_locked_database_fails_within_the_busy_timeout_then_recovers(store, db_path):
+def test_locked_database_fails_within_the_busy_timeout_then_recovers(sqlite_store, db_path):
+    store = sqlite_store
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another writer holding the lock
     started = time.monotonic()
@@ -184,11 +215,35 @@ def test_locked_database_fails_within_the_busy_timeout_then_recovers(store, db_p
     assert callback(store)[1] is True
 
 
-def test_errors_never_carry_the_number(store, db_path):
-    read_only = Store(f"sqlite:///file:{db_path}?mode=ro&uri=true")
+@pytest.mark.parametrize("backend", DATABASE_BACKENDS[1:])
+def test_locked_table_fails_within_the_lock_timeout_then_recovers(backend, tmp_path):
+    """PostgreSQL: another writer holds the table (SQLite's lock is the file's: the test above)."""
+    with fresh_database(backend, tmp_path) as url:
+        store = Store(url)
+        store.migrate()
+        holder = create_engine(url).connect()
+        holder.exec_driver_sql("BEGIN")
+        holder.exec_driver_sql("LOCK TABLE callback_requests IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        try:
+            with pytest.raises(StoreError, match="lock timeout"):
+                callback(store)
+        finally:
+            holder.exec_driver_sql("ROLLBACK")
+            holder.close()
+        assert time.monotonic() - started < BUSY_TIMEOUT_SECONDS + 3  # well inside Twilio's 15 s
+        assert callback(store)[1] is True
+        store.engine.dispose()
+
+
+def test_errors_never_carry_the_number(store, database_url):
+    if database_url.startswith("sqlite"):
+        read_only = Store(database_url.replace("sqlite:///", "sqlite:///file:") + "?mode=ro&uri=true")
+    else:  # the operator's own options in the URL are kept (after the store's timeouts)
+        read_only = Store(database_url + "?options=-c%20default_transaction_read_only%3Don")
     with pytest.raises(StoreError) as caught:
         callback(read_only, call_sid="CA-ro")
-    assert "readonly" in str(caught.value)
+    assert "readonly" in str(caught.value) or "read-only transaction" in str(caught.value)
     for text in (str(caught.value), str(caught.value.__cause__)):
         assert NUMBER not in text and "7900123456" not in text
 
@@ -247,10 +302,14 @@ def test_e164_check(value, problem):
     assert (found is None) if problem is None else (problem in (found or ""))
 
 
-def test_operator_commands(tmp_path, monkeypatch):
+def test_operator_commands(tmp_path, monkeypatch, database_url):
     monkeypatch.setenv("IVR_INSTANCE_DIR", str(tmp_path))
-    monkeypatch.delenv("IVR_DATABASE_URL", raising=False)
-    store = Store(f"sqlite:///{tmp_path / 'ivr.sqlite3'}")
+    if database_url.startswith("sqlite"):  # the default: SQLite in the instance folder
+        monkeypatch.delenv("IVR_DATABASE_URL", raising=False)
+        database_url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
+    else:
+        monkeypatch.setenv("IVR_DATABASE_URL", database_url)
+    store = Store(database_url)
     callback(store)
     message(store)
     runner = CliRunner()
@@ -267,11 +326,11 @@ def test_operator_commands(tmp_path, monkeypatch):
     assert "https://api.twilio.com/Recordings/RE1" in messages.output and "+44 7*** ***456" in messages.output
 
 
-def test_operator_command_with_database_down_is_one_line(tmp_path, monkeypatch):
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    monkeypatch.setenv("IVR_DATABASE_URL", f"sqlite:///{blocker}/ivr.sqlite3")
+@pytest.mark.parametrize("backend", DATABASE_BACKENDS)
+def test_operator_command_with_database_down_is_one_line(backend, tmp_path, monkeypatch):
+    url, words = unreachable_url(backend, tmp_path)
+    monkeypatch.setenv("IVR_DATABASE_URL", url)
     result = CliRunner().invoke(main, ["messages", "list"])
     assert result.exit_code == 1
-    assert "Error: could not bring the database up to date" in result.output
+    assert "Error: could not bring the database up to date" in result.output and words in result.output
     assert "Traceback" not in result.output

@@ -36,7 +36,7 @@ MENU_OPTIONS: dict[str, tuple[str, ...]] = {
 
 
 def _small_int(text: str | None, low: int, high: int) -> int | None:
-    if text is None or not text.isdigit() or len(text) > 4:
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 4:  # "²" is isdigit()
         return None
     value = int(text)
     return value if low <= value <= high else None

@@ -10,6 +10,7 @@ The code refers to prompt ids only. A missing id or a placeholder mismatch is a
 
 from __future__ import annotations
 
+import functools
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +36,14 @@ class Utterance:
     text: str
 
 
+@functools.lru_cache(maxsize=1024)
+def _names(template: str) -> frozenset[str]:
+    """The placeholders of a template, parsed once: every sentence the line says is checked."""
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
 def _placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return set(_names(template))
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ class Prompts:
                 path=PROMPTS_DIR / self.locale,
                 hint=f"Add it to {prompt_id.split('.')[0]}.yaml there, and have it reviewed.",
             )
-        wanted = _placeholders(template)
+        wanted = _names(template)
         if wanted != set(params):
             raise PromptError(
                 f"prompt {prompt_id!r} takes {sorted(wanted)}, was given {sorted(params)}.",

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Integer, MetaData, String, TypeDecorator
+from sqlalchemy import Boolean, DateTime, Float, Integer, MetaData, String, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "CallbackRequest", "Message", "UTCDateTime", "utcnow"]
+__all__ = [
+    "Base", "CallEvent", "CallRecord", "CallbackRequest", "LoginFailure", "Message", "StaffUser", "UTCDateTime",
+    "utcnow",
+]
 
 
 def utcnow() -> dt.datetime:
@@ -79,3 +82,75 @@ class CallbackRequest(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     done_by: Mapped[str | None] = mapped_column(String(120))
+
+
+# --- Call log and staff (issue 8) --------------------------------------------------------------
+
+
+class CallRecord(Base):
+    """One telephone call, built up best effort from its webhooks. Twilio's call status callback is
+    not configured, so the last webhook's time is taken as the end and its place as where the
+    caller hung up. The caller's number is kept only as a keyed hash (repeat callers are counted)."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    caller_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    stage: Mapped[str] = mapped_column(String(24))  # where the caller was last: "read", "sections", "nurse-options"...
+    leaflet: Mapped[str | None] = mapped_column(String(120))  # last leaflet position, if any
+    section: Mapped[int | None] = mapped_column(Integer)
+    part: Mapped[int | None] = mapped_column(Integer)
+    nurse_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    nurse_closed: Mapped[bool] = mapped_column(Boolean, default=False)  # reached the nurse line out of hours
+    transfer_status: Mapped[str | None] = mapped_column(String(24))  # "answered" or Twilio's DialCallStatus
+    transfer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    message_left: Mapped[bool] = mapped_column(Boolean, default=False)
+    callback_left: Mapped[bool] = mapped_column(Boolean, default=False)
+    webhooks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CallEvent(Base):
+    """Something that happened in a call: a leaflet part started ("read"), a key pressed ("key";
+    never the digits of a phone number), the nurse line reached ("nurse"), a transfer's outcome
+    ("dial"), a message or call-back left."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    menu: Mapped[str | None] = mapped_column(String(24))  # where a key was pressed
+    digits: Mapped[str | None] = mapped_column(String(8))
+    leaflet: Mapped[str | None] = mapped_column(String(120))
+    section: Mapped[int | None] = mapped_column(Integer)
+    part: Mapped[int | None] = mapped_column(Integer)
+    rate: Mapped[str | None] = mapped_column(String(8))
+    seconds: Mapped[float | None] = mapped_column(Float)  # the part's length (audio, or estimated)
+    detail: Mapped[str | None] = mapped_column(String(32))  # e.g. a transfer's outcome
+
+
+class StaffUser(Base):
+    """A member of staff who may sign in to the staff pages. Only a salted password hash is kept."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per user name and per address to slow down password guessing.
+    Kept in the database so that every worker (and every server) sees the same count."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)  # "name:alice" or "ip:192.0.2.1"
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +47,21 @@ def _describe(exc: SQLAlchemyError) -> str:
     return f"{type(orig or exc).__name__}: {str(orig or exc).splitlines()[0] if str(orig or exc) else ''}"
 
 
+def _set_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting up to the busy timeout for the file: turning a new
+    database to WAL needs it to itself, and SQLite answers "database is locked" at once (no busy
+    handler) while another worker's connection is doing the same. sqlite3.OperationalError after that."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # a back-off between tries, as SQLite's own busy handler does
+
+
 def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(
         url, hide_parameters=True, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
@@ -55,7 +72,7 @@ def _sqlite_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _set_wal(cursor)
         cursor.execute("PRAGMA synchronous = FULL")  # a committed message survives power loss too
         cursor.close()
 
@@ -78,7 +95,17 @@ def _engine(url: str) -> Engine:
         ) from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    connect_args = {"connect_timeout": BUSY_TIMEOUT_SECONDS} if parsed.get_backend_name() == "postgresql" else {}
+    connect_args: dict[str, object] = {}
+    if parsed.get_backend_name() == "postgresql":
+        # Fail inside Twilio's 15 s webhook budget: a server that does not answer, a row or table
+        # another writer keeps locked, or a statement that hangs all become StoreError, not dead air.
+        # Options already in the URL (?options=-c ...) come last, so an operator's own win.
+        ours = f"-c lock_timeout={BUSY_TIMEOUT_SECONDS * 1000} -c statement_timeout={BUSY_TIMEOUT_SECONDS * 2000}"
+        theirs = parsed.query.get("options", "")
+        connect_args = {
+            "connect_timeout": BUSY_TIMEOUT_SECONDS,
+            "options": " ".join([ours, *([theirs] if isinstance(theirs, str) else theirs)]).strip(),
+        }
     try:
         return create_engine(url, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args)
     except (ArgumentError, ImportError) as exc:
@@ -127,6 +154,13 @@ class Store:
                 yield session
         except SQLAlchemyError as exc:
             raise StoreError(f"the database could not be reached or written ({_describe(exc)}).") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One committed transaction for the other tables (call log, staff users); any database
+        failure becomes StoreError (its message holds no SQL parameters)."""
+        with self._session() as session:
+            yield session
 
     def ping(self) -> None:
         """StoreError unless the database answers (for health checks)."""

@@ -24,12 +24,12 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from ivr.errors import StoreError
 from ivr.nurse.flow import MENU_KEYS, CallState
 from ivr.nurse.line import NurseLine, build_nurse_line
-from ivr.nurse.numbers import last_digits, mask_number, uk_callback_number
+from ivr.nurse.numbers import check_e164, last_digits, mask_number, uk_callback_number
 from ivr.nurse.phrases import closed_utterance, digit_utterances, whisper_utterance
 from ivr.prompts import Utterance
 from ivr.runtime import current_runtime
 from ivr.speech.manifest import Rate
-from ivr.twiml import SpeechOutput, add_speech
+from ivr.twiml import SpeechOutput, add_speech, audio_base_url
 from ivr.web.twilio_hooks import register_safety_nets, twiml_response
 
 __all__ = ["bp", "current_nurse_line", "init_app"]
@@ -63,7 +63,7 @@ def current_nurse_line() -> NurseLine:
 def _output() -> SpeechOutput:
     runtime = current_runtime()
     settings = runtime.settings
-    base = (settings.public_url or request.url_root.rstrip("/")) + "/audio/"
+    base = audio_base_url(settings, request.url_root)
     return SpeechOutput(settings.speech, runtime.manifest, base, settings.say_voice, settings.say_language)
 
 
@@ -120,7 +120,7 @@ def start() -> Response:
     line = current_nurse_line()
     response = VoiceResponse()
     faults = request.args.get("faults", "")
-    if faults.isdigit() and int(faults) >= SILENCES_BEFORE_GOODBYE:  # the line keeps failing: stop kindly
+    if faults.isascii() and faults.isdigit() and int(faults) >= SILENCES_BEFORE_GOODBYE:  # the line keeps failing: stop kindly
         return _goodbye(response, state.position.rate)
     now = line.clock()
     if not line.hours.is_open(now):
@@ -128,7 +128,9 @@ def start() -> Response:
         return _menu(closed, [closed_utterance(line.hours, now, current_runtime().prompts), "nurse.urgent"])
     settings = current_runtime().settings
     _speak(response, ["nurse.connecting"], state.position.rate)
-    caller_id = settings.nurse_caller_id or request.form.get("To", "") or None
+    # The number the caller dialled, if it is one: Twilio refuses a <Dial> whose callerId is not.
+    to = request.form.get("To", "")
+    caller_id = settings.nurse_caller_id or (to if check_e164(to) is None else None)
     dial = response.dial(
         action=_url("nurse.after_dial", state), method="POST", timeout=settings.nurse_ring_seconds,
         answer_on_bridge=True, caller_id=caller_id,
@@ -236,7 +238,7 @@ def _recording_sid() -> str:
 
 
 def _seconds(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and len(text) < 7 else 0
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 7 else 0  # not "²"
 
 
 def _save_message(state: CallState, sid: str, url: str, seconds: int) -> Response:

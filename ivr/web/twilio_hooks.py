@@ -7,18 +7,38 @@ called, so when IVR_PUBLIC_URL is set the URL is rebuilt from it.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Mapping
+from urllib.parse import urlparse
 
 from flask import Blueprint, Response, abort, request
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, add_port, compare, remove_port
 from twilio.twiml.voice_response import VoiceResponse
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.sansio.utils import get_current_url
 
 from ivr.runtime import current_runtime
 
-__all__ = ["apology_response", "called_url", "register_safety_nets", "require_twilio_signature", "twiml_response"]
+__all__ = [
+    "MAX_WEBHOOK_BYTES", "apology_response", "called_url", "host_url", "register_safety_nets",
+    "require_twilio_signature", "signature_matches", "twiml_response",
+]
 
 log = logging.getLogger(__name__)
+
+# Twilio's webhook forms are a few kB; without a limit Werkzeug reads any urlencoded body whole.
+MAX_WEBHOOK_BYTES = 256 * 1024
+
+
+@functools.lru_cache(maxsize=64)
+def _current_url(scheme: str, host: str, root_path: str | None) -> str:
+    return get_current_url(scheme, host, root_path)
+
+
+def host_url() -> str:
+    """``request.host_url``, worked out once per host rather than on every webhook."""
+    return _current_url(request.scheme, request.host, None)
 
 
 def called_url() -> str:
@@ -26,20 +46,44 @@ def called_url() -> str:
     would decode characters such as ``%22``), behind IVR_PUBLIC_URL when that is set."""
     public = current_runtime().settings.public_url
     path = request.full_path if request.query_string else request.path
-    if not public:
-        return request.root_url.rstrip("/") + path
+    if not public:  # request.root_url, worked out once per host
+        return _current_url(request.scheme, request.host, request.root_path).rstrip("/") + path
     return public + path
 
 
+@functools.lru_cache(maxsize=256)
+def _url_forms(url: str) -> tuple[str, str]:
+    """``url`` with its port and without it, as twilio's validator writes them; the form the URL
+    is in comes first (the one Twilio most likely signed)."""
+    parsed = urlparse(url)
+    with_port, without_port = add_port(parsed), remove_port(parsed)
+    return (with_port, without_port) if parsed.port else (without_port, with_port)
+
+
+def signature_matches(token: str, url: str, params: Mapping[str, str], signature: str) -> bool:
+    """Exactly ``RequestValidator(token).validate(url, params, signature)`` for form parameters
+    (the signature over the URL with or without its port is accepted; repeated fields count), but
+    the second signature is computed only when the first does not match: the check is on every
+    webhook. Like it, raises ValueError for a URL with a malformed port (from the Host header)."""
+    validator = RequestValidator(token)
+    return any(compare(validator.compute_signature(form, params), signature) for form in _url_forms(url))
+
+
 def require_twilio_signature(blueprint: Blueprint) -> None:
-    """Every request to ``blueprint`` must be signed with the auth token, or it gets 403."""
+    """Every request to ``blueprint`` must be signed with the auth token, or it gets 403 (also
+    when its body is over MAX_WEBHOOK_BYTES: it is not read, so it cannot be checked)."""
 
     @blueprint.before_request
     def _check() -> None:
         token = current_runtime().settings.auth_token
         signature = request.headers.get("X-Twilio-Signature", "")
-        params = request.form if request.method == "POST" else {}  # a MultiDict: repeated fields count
-        if not signature or not RequestValidator(token).validate(called_url(), params, signature):
+        request.max_content_length = MAX_WEBHOOK_BYTES  # never read a huge body into memory
+        try:
+            params = request.form if request.method == "POST" else {}  # a MultiDict: repeated fields count
+        except RequestEntityTooLarge:  # a form too large to read cannot be checked
+            log.warning("refused a request to %s too large to check (%s bytes)", request.path, request.content_length)
+            abort(403)
+        if not signature or not signature_matches(token, called_url(), params, signature):
             log.warning("refused unsigned or forged request to %s", request.path)
             abort(403)
 
@@ -73,7 +117,7 @@ def apology_response() -> Response:
     from ivr.twiml import SpeechOutput, add_speech
 
     faults = request.args.get("faults", "0")
-    faults_seen = int(faults) + 1 if faults.isdigit() and len(faults) < 3 else 1
+    faults_seen = int(faults) + 1 if faults.isascii() and faults.isdigit() and len(faults) < 3 else 1  # not "²"
     response = VoiceResponse()
     try:
         runtime = current_runtime()
