@@ -89,6 +89,25 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_store):
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_SECONDS * 1000
 
 
+def test_best_effort_transactions_skip_the_disk_wait_but_messages_never_do(store, database_url):
+    """The call log writes on every webhook without waiting for the disk; messages and
+    call-backs always wait (a caller hears "saved" only for a row that survives power loss)."""
+    from sqlalchemy import text
+
+    setting = "PRAGMA synchronous" if database_url.startswith("sqlite") else "SHOW synchronous_commit"
+    with store.transaction() as session:
+        durable = str(session.execute(text(setting)).scalar()).lower()
+    with store.transaction(durable=False) as session:
+        relaxed = str(session.execute(text(setting)).scalar()).lower()
+        session.add(Message(call_sid="CA9", recording_sid="RE9", caller_masked="+44 7*** ***123",
+                            reason="busy", duration_seconds=1))
+    if database_url.startswith("sqlite"):
+        assert (durable, relaxed) == ("2", "1")  # FULL, NORMAL
+    else:
+        assert (durable, relaxed) == ("on", "off")
+    assert [row.recording_sid for row in rows(database_url, Message)] == ["RE9"]  # committed all the same
+
+
 @pytest.mark.parametrize("backend", DATABASE_BACKENDS)
 def test_workers_migrating_together_all_succeed(backend, tmp_path):
     """Several rounds, each on a new database: the races are in creating it (SQLite turning the

@@ -79,7 +79,7 @@ def record_facts(store: Store, facts: Facts, *, secret: str, seconds: float | No
     the database fails; a first webhook racing another of the same call is retried once."""
     for attempt in range(2):
         try:
-            with store.transaction() as session:
+            with store.transaction(durable=False) as session:  # best effort: no fsync wait
                 _write(session, facts, secret, seconds)
             return
         except StoreError as exc:

@@ -62,7 +62,7 @@ def _set_wal(cursor: Any) -> None:
             time.sleep(0.01)  # a back-off between tries, as SQLite's own busy handler does
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, *, synchronous: str = "FULL") -> Engine:
     engine = create_engine(
         url, hide_parameters=True, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
     )
@@ -73,7 +73,9 @@ def _sqlite_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
         _set_wal(cursor)
-        cursor.execute("PRAGMA synchronous = FULL")  # a committed message survives power loss too
+        # FULL: a committed message survives power loss too. NORMAL (best-effort rows such as the
+        # call log): still consistent after a crash, but the last commits may be lost; no fsync.
+        cursor.execute(f"PRAGMA synchronous = {synchronous}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -122,6 +124,12 @@ class Store:
         self.url = url
         self.engine = _engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._best_effort_sessions = self._sessions
+        if self.engine.dialect.name == "sqlite":
+            relaxed = _sqlite_engine(url, synchronous="NORMAL")
+            self._best_effort_sessions = sessionmaker(relaxed, expire_on_commit=False)
+            relaxed_ref = weakref.ref(relaxed)
+            os.register_at_fork(after_in_child=lambda: (e := relaxed_ref()) is not None and e.dispose(close=False))
         self._migrated = False
         self._lock = threading.Lock()
         # A worker forked after start-up must not share the parent's connections.
@@ -156,11 +164,27 @@ class Store:
             raise StoreError(f"the database could not be reached or written ({_describe(exc)}).") from exc
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, durable: bool = True) -> Iterator[Session]:
         """One committed transaction for the other tables (call log, staff users); any database
-        failure becomes StoreError (its message holds no SQL parameters)."""
-        with self._session() as session:
-            yield session
+        failure becomes StoreError (its message holds no SQL parameters).
+
+        ``durable=False`` is for best-effort rows written on every webhook (the call log): the
+        commit does not wait for the disk (SQLite ``synchronous=NORMAL``, PostgreSQL
+        ``synchronous_commit=off``), so the database stays consistent after a crash but the last
+        moments may be lost. Messages and call-backs are never written this way.
+        """
+        if durable:
+            with self._session() as session:
+                yield session
+            return
+        self.migrate()
+        try:
+            with self._best_effort_sessions.begin() as session:
+                if self.engine.dialect.name == "postgresql":
+                    session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+                yield session
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the database could not be reached or written ({_describe(exc)}).") from exc
 
     def ping(self) -> None:
         """StoreError unless the database answers (for health checks)."""
