@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from typing import Literal
 
@@ -91,16 +92,11 @@ def _run(runner: Runner, first: Next, transcript: Transcript, max_steps: int) ->
     for _ in range(max_steps):
         request = step.request
         transcript.add("request", request.describe(), url=request.url)
-        fetched = wire.fetch_twiml(request)
-        wire.call_params["CallStatus"] = "in-progress"
-        for callback, callback_params in step.after:
-            _callback(wire, callback, dict(callback_params), transcript)
-        if fetched.root is None:
-            transcript.add("error", fetched.error or "no TwiML", url=request.url)
-            transcript.end("error", fetched.error or "")
+        root = fetch_document(wire, step, transcript)
+        if root is None:
             return
         try:
-            outcome = runner.run(fetched.root, request.url)
+            outcome = runner.run(root, request.url)
         except CallerHangsUp as hung_up:
             transcript.end("caller", hung_up.reason)
             return
@@ -109,6 +105,19 @@ def _run(runner: Runner, first: Next, transcript: Transcript, max_steps: int) ->
             return
         step = outcome
     transcript.end("max-steps", f"{max_steps} requests")
+
+
+def fetch_document(wire: Wire, step: Next, transcript: Transcript) -> ET.Element | None:
+    """Post ``step``'s request and send its status callbacks, as Twilio does; the TwiML root, or
+    None after ending the transcript with the error (HTTP failure, invalid XML)."""
+    fetched = wire.fetch_twiml(step.request)
+    wire.call_params["CallStatus"] = "in-progress"
+    for callback, callback_params in step.after:
+        _callback(wire, callback, dict(callback_params), transcript)
+    if fetched.root is None:
+        transcript.add("error", fetched.error or "no TwiML", url=step.request.url)
+        transcript.end("error", fetched.error or "")
+    return fetched.root
 
 
 def _callback(wire: Wire, request: Request, params: dict[str, str], transcript: Transcript) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from ivr.simulator.caller import _callback
+from ivr.simulator.caller import fetch_document
 from ivr.simulator.keys import GatherInfo, Listener
 from ivr.simulator.runner import End, Next, Outcome, Runner
 from ivr.simulator.speech_index import SpeechIndex
@@ -133,16 +133,10 @@ def _advance(runner: Runner, first: Next | tuple[ET.Element, str]) -> Step:
     step: Next | tuple[ET.Element, str] = first
     for _ in range(MAX_REQUESTS):
         if isinstance(step, Next):
-            request = step.request
-            fetched = wire.fetch_twiml(request)
-            wire.call_params["CallStatus"] = "in-progress"
-            for callback, callback_params in step.after:
-                _callback(wire, callback, dict(callback_params), transcript)
-            if fetched.root is None:
-                transcript.add("error", fetched.error or "no TwiML", url=request.url)
-                transcript.end("error", fetched.error or "")
+            fetched = fetch_document(wire, step, transcript)
+            if fetched is None:
                 break
-            root, url = fetched.root, request.url
+            root, url = fetched, step.request.url
         else:
             root, url = step
         outcome = _run_document(runner, root, url)
