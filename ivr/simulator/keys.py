@@ -19,6 +19,7 @@ __all__ = [
     "GatherInfo",
     "KeySource",
     "Listener",
+    "PressAfterAll",
     "ScriptedKeys",
     "TerminalKeys",
     "parse_keys",
@@ -106,10 +107,10 @@ class AlwaysKeys:
         self.keys = keys
 
     def listen(self, gather: GatherInfo) -> Listener:
-        return _AfterAll(self.keys)
+        return PressAfterAll(self.keys)
 
 
-class _AfterAll:
+class PressAfterAll:
     """Press only after hearing everything (a nurse listens to the whole whisper)."""
 
     def __init__(self, keys: str | None) -> None:

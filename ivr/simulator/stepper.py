@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import httpx
 
 from ivr.simulator.caller import fetch_document
-from ivr.simulator.keys import GatherInfo, Listener
+from ivr.simulator.keys import GatherInfo, Listener, PressAfterAll
 from ivr.simulator.runner import End, Next, Outcome, Runner
 from ivr.simulator.speech_index import SpeechIndex
 from ivr.simulator.transcript import EndedBy, Event, Transcript
@@ -85,18 +85,7 @@ class _Keys:
         if not self.give:
             return _Stop(gather)
         self.give = False
-        return _Given(self.keys)
-
-
-class _Given:
-    def __init__(self, keys: str | None) -> None:
-        self.keys = keys
-
-    def after(self, heard: object) -> str | None:
-        return None
-
-    def wait(self) -> str | None:
-        return self.keys
+        return PressAfterAll(self.keys)  # the keys, once the Gather's speech has played
 
 
 def _bare_rest(verbs: list[ET.Element], index: int) -> ET.Element:
