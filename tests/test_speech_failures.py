@@ -80,3 +80,17 @@ def test_bad_options_are_refused_with_a_message(tmp_path, args, status, message)
     assert result.returncode == status
     assert message in result.stderr
     assert not list(tmp_path.glob("*.wav"))
+
+
+def test_a_file_not_spoken_at_its_rate_is_a_synthesis_error(tmp_path):
+    """Guards against eSpeak dropping the rate setting (once seen: a slow part at the default rate)."""
+    from ivr.speech.synth import Synthesiser, SynthesisError, _check_rate
+
+    text = "Cryotherapy kills cancer cells by freezing them. It can cure small, early stage kidney cancers."
+    path = tmp_path / "normal.wav"
+    Synthesiser().render(text, path, voice="gmw/en-gb-x-rp", rate=155)  # checked against 155: fine
+    with pytest.raises(SynthesisError, match="rate setting was not applied"):
+        _check_rate(text, path, 300)
+    with pytest.raises(SynthesisError, match="rate setting was not applied"):
+        _check_rate(text, path, 80)
+    _check_rate("Too short to judge.", path, 300)

@@ -45,6 +45,14 @@ __all__ = [
 RATE_SETTINGS: dict[Rate, int] = {"normal": 155, "slow": 115}
 
 
+# A rendered text whose words a minute fall outside these multiples of the rate setting was not
+# spoken at that rate: seen once in CI, a slow part came out at eSpeak's default rate. Parts
+# differ from the setting by up to about 1.45x (short sentences of short words); a text of
+# fewer words is too short to judge. A slow part at the default rate measured 1.75x.
+RATE_TOLERANCE = (0.5, 1.6)
+RATE_CHECK_MIN_WORDS = 12
+
+
 class SynthesisError(Exception):
     """eSpeak could not render a text (unknown voice, engine error, no file within the timeout)."""
 
@@ -150,3 +158,17 @@ class Synthesiser:
             self._wait = None
         if not path.exists() or path.stat().st_size <= 44:
             raise SynthesisError("eSpeak finished but wrote no audio")
+        _check_rate(text, path, rate)
+
+
+def _check_rate(text: str, path: Path, rate: int) -> None:
+    """SynthesisError when the file's speaking rate shows the rate setting was not applied."""
+    import soundfile
+
+    words = len(text.split())
+    if words < RATE_CHECK_MIN_WORDS:
+        return
+    spoken = words / soundfile.info(os.fspath(path)).duration * 60
+    low, high = RATE_TOLERANCE
+    if not low * rate <= spoken <= high * rate:
+        raise SynthesisError(f"spoke at {spoken:.0f} words a minute, not about {rate}: the rate setting was not applied")
