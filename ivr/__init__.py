@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Mapping
 
 from flask import Flask
 
-from ivr.config import load_settings
+from ivr.config import instance_secret, load_settings
 from ivr.runtime import load_runtime
 
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
-
-
-def _secret_key(settings_dir: object) -> str:
-    """A real secret kept in the instance folder, made on first start (never a 'dev' default)."""
-    from pathlib import Path
-
-    path = Path(str(settings_dir)) / "secret-key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32) + "\n")
-        path.chmod(0o600)
-        log.warning("made a new secret key in %s", path)
-    return path.read_text().strip()
 
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
@@ -38,7 +24,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     settings = load_settings(config)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__, instance_path=str(settings.instance_dir))
-    app.config.from_mapping(SECRET_KEY=settings.secret_key or _secret_key(settings.instance_dir))
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key or instance_secret(settings.instance_dir, "secret-key", 32),
+    )
     app.config.update({k: v for k, v in (config or {}).items() if not k.startswith(("IVR_", "TWILIO_"))})
     app.extensions["ivr"] = load_runtime(settings)
     if settings.auth_token_is_local:

@@ -5,6 +5,7 @@ Every setting is documented in the README; ``tests/test_docs.py`` fails when one
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 from ivr.errors import ConfigError
 
-__all__ = ["SETTINGS", "Settings", "load_settings"]
+__all__ = ["SETTINGS", "Settings", "instance_secret", "load_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,13 +124,15 @@ def _api_base_url(text: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
-def _local_token(instance_dir: Path) -> str:
-    """The development auth token kept in the instance folder, made on first use."""
-    path = instance_dir / "dev-auth-token"
+def instance_secret(instance_dir: Path, name: str, nbytes: int) -> str:
+    """A random secret kept in ``instance_dir/name`` (owner-only), made on first use and the
+    same on every later start: the development auth token, the app's secret key."""
+    path = instance_dir / name
     if not path.exists():
         instance_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(16) + "\n")
+        path.write_text(secrets.token_hex(nbytes) + "\n")
         path.chmod(0o600)
+        logging.getLogger(__name__).warning("made a new %s in %s", name, path)
     return path.read_text().strip()
 
 
@@ -171,7 +174,7 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
     token = values["TWILIO_AUTH_TOKEN"].strip()
     database_url = values["IVR_DATABASE_URL"].strip() or f"sqlite:///{instance_dir / 'ivr.sqlite3'}"
     return Settings(
-        auth_token=token or _local_token(instance_dir),
+        auth_token=token or instance_secret(instance_dir, "dev-auth-token", 16),
         auth_token_is_local=not token,
         public_url=public_url,
         speech=speech,  # type: ignore[arg-type]

@@ -39,12 +39,12 @@ def render_command(slug: str | None, rate: str, jobs: int | None, prune: bool, t
     from ivr.content.catalogue import load_catalogue
     from ivr.prompts import load_prompts
     from ivr.speech.manifest import RATES
-    from ivr.speech.render import DEFAULT_TIMEOUT, RenderFailed, render_speech
+    from ivr.speech.render import DEFAULT_TIMEOUT, RenderFailed, render_missing
 
     settings = load_settings()
     rates = RATES if rate == "all" else (rate,)
     try:
-        report = render_speech(
+        report = render_missing(
             settings, load_catalogue(settings.leaflets_dir), load_prompts(settings.locale),
             rates=rates, jobs=jobs, only_leaflet=slug, prune=prune,  # type: ignore[arg-type]
             timeout=timeout or DEFAULT_TIMEOUT,

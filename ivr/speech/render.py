@@ -52,7 +52,6 @@ __all__ = [
     "RenderReport",
     "audio_file_name",
     "render_missing",
-    "render_speech",
     "wanted_utterances",
 ]
 
@@ -147,7 +146,7 @@ def _prune(audio_dir: Path, keep: set[str]) -> int:
     return removed
 
 
-def render_speech(
+def render_missing(
     settings: Settings,
     catalogue: Catalogue,
     prompts: Prompts,
@@ -159,7 +158,18 @@ def render_speech(
     progress: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> RenderReport:
-    """:func:`render_missing` with a per-file ``timeout`` (seconds) for operators and tests."""
+    """Render every leaflet part and prompt (at ``rates``) that has no audio yet, in ``jobs``
+    worker processes (default: one per core), and rewrite ``audio/manifest.json``.
+
+    ``only_leaflet`` limits rendering to that leaflet's parts (no prompts); ``prune`` then
+    deletes rendered files that nothing refers to any more. ``progress`` shows a progress
+    bar on stderr when it is a terminal. ``timeout``: seconds a file may take before its retry.
+
+    Raises RenderFailed (a RenderError; ``.report`` has the counts) naming every part that
+    still failed after a retry, after writing the manifest for the rest; RenderError for an
+    unknown ``only_leaflet``; PromptError if a feature names a missing prompt; OSError if the
+    audio folder cannot be written.
+    """
     started = time.monotonic()
     try:
         engine_version()
@@ -235,32 +245,3 @@ def render_speech(
     if report.failed:
         raise RenderFailed(report)  # the caller shows or logs report.errors, one line a part
     return report
-
-
-def render_missing(
-    settings: Settings,
-    catalogue: Catalogue,
-    prompts: Prompts,
-    *,
-    rates: Sequence[Rate] = RATES,
-    jobs: int | None = None,
-    only_leaflet: str | None = None,
-    prune: bool = False,
-    progress: bool = True,
-) -> RenderReport:
-    """Render every leaflet part and prompt (at ``rates``) that has no audio yet, in ``jobs``
-    worker processes (default: one per core), and rewrite ``audio/manifest.json``.
-
-    ``only_leaflet`` limits rendering to that leaflet's parts (no prompts); ``prune`` then
-    deletes rendered files that nothing refers to any more. ``progress`` shows a progress
-    bar on stderr when it is a terminal.
-
-    Raises RenderFailed (a RenderError; ``.report`` has the counts) naming every part that
-    still failed after a retry, after writing the manifest for the rest; RenderError for an
-    unknown ``only_leaflet``; PromptError if a feature names a missing prompt; OSError if the
-    audio folder cannot be written.
-    """
-    return render_speech(
-        settings, catalogue, prompts,
-        rates=rates, jobs=jobs, only_leaflet=only_leaflet, prune=prune, progress=progress,
-    )
