@@ -175,7 +175,9 @@ BROWSER_FIXTURES = (browser, page)  # pytest finds fixtures by their names in th
 
 # --- The store's databases: SQLite always, PostgreSQL when scripts/postgres.sh started one ---
 
+import threading  # noqa: E402
 import uuid  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 
 POSTGRES_URL = os.environ.get("IVR_TEST_POSTGRES_URL", "")
@@ -209,6 +211,26 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def run_together(work: Callable[[object], None], items: Sequence[object]) -> list[BaseException]:
+    """``work(item)`` for every item, each in a thread of its own, all released at the same moment
+    (like several workers answering at once); returns what they raised."""
+    barrier, raised = threading.Barrier(len(items)), []
+
+    def run(item: object) -> None:
+        barrier.wait()
+        try:
+            work(item)
+        except BaseException as exc:  # reported to the test
+            raised.append(exc)
+
+    threads = [threading.Thread(target=run, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return raised
 
 
 @pytest.fixture(params=DATABASE_BACKENDS)

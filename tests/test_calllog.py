@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
-import httpx
 import pytest
 
 from ivr.simulator import DEFAULT_FROM, simulate_call
@@ -24,15 +23,20 @@ def rows(instance_dir, sql: str) -> list[tuple]:
 def call(server, keys, **options):
     transcript = simulate_call(server.url + "/voice", token=server.token, keys=keys, **options)
     assert not transcript.failed, transcript
-    # The log row of the last webhook is written after its answer was sent. The server's one sync
-    # worker takes the next request only once that is done, so one more request waits for it.
-    assert httpx.get(server.url + "/healthz", timeout=10).status_code in (200, 503)
     return transcript
+
+
+def stop(server) -> None:
+    """Stop the server as gunicorn is stopped in service (SIGTERM): the call log's writer writes
+    what it has gathered on the way out, so the database is complete once the process is gone."""
+    server.process.terminate()
+    assert server.process.wait(timeout=20) == 0
 
 
 @pytest.mark.slow
 def test_a_call_leaves_its_sections_keys_transfer_and_message(live_server, instance_dir):
     call(live_server, [*TO_NURSE, "1"], nurse="busy")  # busy: 1 leaves a message
+    stop(live_server)
     (record,) = rows(instance_dir, "SELECT call_sid, started_at, ended_at, stage, leaflet, section, nurse_requested,"
                                    " nurse_closed, transfer_status, message_left, callback_left FROM calls")
     sid, started, ended, stage, leaflet, section, nurse, closed, transfer, message, callback = record
@@ -52,6 +56,7 @@ def test_a_call_leaves_its_sections_keys_transfer_and_message(live_server, insta
 def test_an_answered_transfer_and_a_call_back_are_logged_without_the_number(live_server, instance_dir):
     call(live_server, TO_NURSE, nurse="answer")
     call(live_server, [*TO_NURSE, "2", "07900123456#"], nurse="no-answer")
+    stop(live_server)
     outcomes = rows(instance_dir, "SELECT transfer_status, callback_left FROM calls ORDER BY id")
     assert outcomes == [("answered", 0), ("no-answer", 1)]
     digits = [d for (d,) in rows(instance_dir, "SELECT digits FROM call_events WHERE kind = 'key'")]
@@ -59,7 +64,8 @@ def test_an_answered_transfer_and_a_call_back_are_logged_without_the_number(live
     log = live_server.log()
     for number in (DEFAULT_FROM, DEFAULT_FROM[1:], "07900123456", "7900123456"):
         assert number not in log
-    calls_db = (instance_dir / "ivr.sqlite3").read_bytes() + (instance_dir / "ivr.sqlite3-wal").read_bytes()
+    files = [instance_dir / name for name in ("ivr.sqlite3", "ivr.sqlite3-wal") if (instance_dir / name).exists()]
+    calls_db = b"".join(path.read_bytes() for path in files)
     assert DEFAULT_FROM.encode() not in calls_db  # the caller's own number: only as a keyed hash
 
 
@@ -68,6 +74,7 @@ def test_repeat_callers_share_a_keyed_hash(live_server, instance_dir):
     call(live_server, ["1"])
     call(live_server, ["1"])
     call(live_server, ["1"], from_number="+447700900999")
+    stop(live_server)
     hashes = [h for (h,) in rows(instance_dir, "SELECT caller_hash FROM calls ORDER BY id")]
     assert hashes[0] == hashes[1] != hashes[2]
     assert hashes[0] != hashlib.sha256(DEFAULT_FROM.encode()).hexdigest()  # keyed: not a plain hash
@@ -80,8 +87,7 @@ def test_out_of_hours_nurse_requests_are_marked(app_config, instance_dir, tmp_pa
     try:
         call(server, TO_NURSE)
     finally:
-        server.process.terminate()
-        server.process.wait(timeout=10)
+        stop(server)
     assert rows(instance_dir, "SELECT nurse_requested, nurse_closed, transfer_status FROM calls") == [(1, 1, None)]
 
 
@@ -92,4 +98,5 @@ def test_a_broken_call_log_never_breaks_a_call(live_server, instance_dir):
         db.execute("DROP TABLE call_events")
     transcript = call(live_server, TO_NURSE, nurse="answer")
     assert any(event.kind == "nurse" or "nurse" in str(event) for event in transcript.events)
+    stop(live_server)
     assert "call log: could not record" in live_server.log()

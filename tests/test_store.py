@@ -19,7 +19,7 @@ from ivr.store import CallbackRequest, Message, Store, StoreError
 from ivr.store.migrate import current_revision, head_revision
 from ivr.store.store import BUSY_TIMEOUT_SECONDS
 
-from .conftest import DATABASE_BACKENDS, free_port, fresh_database
+from .conftest import DATABASE_BACKENDS, free_port, fresh_database, run_together
 
 NUMBER = "+447900123456"
 
@@ -155,21 +155,8 @@ def test_a_new_number_in_the_same_call_updates_the_open_request(store, database_
 def test_concurrent_identical_requests_make_one_row(database_url):
     Store(database_url).migrate()
     stores = [Store(database_url) for _ in range(6)]  # like six workers
-    barrier, ids, errors = threading.Barrier(len(stores)), [], []
-
-    def run(store: Store) -> None:
-        barrier.wait()
-        try:
-            ids.append(callback(store, call_sid="CA-race")[0].id)
-        except StoreError as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(store,)) for store in stores]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    ids = []
+    assert run_together(lambda store: ids.append(callback(store, call_sid="CA-race")[0].id), stores) == []
     assert len(set(ids)) == 1
     assert len(rows(database_url, CallbackRequest)) == 1
 

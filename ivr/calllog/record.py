@@ -1,19 +1,33 @@
-"""Write one webhook's facts: update the call's row and add its events, in one small transaction."""
+"""Write webhooks' facts: upsert each call's row and add its events, a batch a transaction.
+
+Core statements, no ORM unit of work: this runs for every webhook, and the ORM's
+select-then-update cost more CPU than answering the webhook (see ``scripts/bench_webhook.py``).
+The call's row is an ``INSERT ... ON CONFLICT DO UPDATE`` (SQLite and PostgreSQL alike), so
+two webhooks of one call racing from two workers cannot collide, and a late, reordered
+webhook never moves the caller back.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, case, insert, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 
 from ivr.calllog.facts import Facts
-from ivr.errors import StoreError
 from ivr.store import Store
 from ivr.store.models import CallEvent, CallRecord
 
-__all__ = ["caller_hash", "record_facts"]
+__all__ = ["caller_hash", "record_batch"]
+
+CALLS = CallRecord.__table__
+EVENTS = CallEvent.__table__
+EVENT_COLUMNS = ("menu", "digits", "leaflet", "section", "part", "rate", "seconds", "detail")
 
 
 def caller_hash(secret: str, number: str) -> str | None:
@@ -26,62 +40,87 @@ def caller_hash(secret: str, number: str) -> str | None:
     return hmac.new(secret.encode(), number.encode(), hashlib.sha256).hexdigest()
 
 
-def _apply(row: CallRecord, facts: Facts) -> None:
-    if facts.at >= row.ended_at:  # a late, reordered webhook does not move the caller back
-        row.ended_at, row.stage = facts.at, facts.stage
-        if facts.leaflet is not None or facts.stage == "leaflets":  # else keep the last leaflet place
-            row.leaflet, row.section, row.part = facts.leaflet, facts.section, facts.part
-    row.webhooks += 1
-    row.nurse_requested = row.nurse_requested or facts.nurse_requested
-    row.nurse_closed = row.nurse_closed or facts.nurse_closed
-    if facts.transfer_status is not None:
-        row.transfer_status, row.transfer_at = facts.transfer_status, facts.at
-    row.message_left = row.message_left or facts.message_left
-    row.callback_left = row.callback_left or facts.callback_left
+def _upsert(dialect: str) -> Insert:
+    """The call's row: created by its first webhook, updated by every later one."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CALLS)
+    new, old = statement.excluded, CALLS.c
+    later = new.ended_at >= old.ended_at  # else a late, reordered webhook: keep where the caller got to
+    moves_place = and_(later, or_(new.leaflet.is_not(None), new.stage == "leaflets"))  # else keep the last leaflet place
+
+    def either(flag: str) -> ColumnElement[Any]:
+        return or_(old[flag], new[flag])
+
+    return statement.on_conflict_do_update(index_elements=[old.call_sid], set_={
+        "ended_at": case((later, new.ended_at), else_=old.ended_at),
+        "stage": case((later, new.stage), else_=old.stage),
+        **{name: case((moves_place, new[name]), else_=old[name]) for name in ("leaflet", "section", "part")},
+        "webhooks": old.webhooks + 1,
+        **{flag: either(flag) for flag in ("nurse_requested", "nurse_closed", "message_left", "callback_left")},
+        **{name: case((new.transfer_status.is_not(None), new[name]), else_=old[name])
+           for name in ("transfer_status", "transfer_at")},
+    })
 
 
-def _events(facts: Facts, seconds: float | None) -> list[CallEvent]:
-    events = []
-    common = {"call_sid": facts.call_sid, "at": facts.at}
+_UPSERTS = {dialect: _upsert(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+def _row(facts: Facts, secret: str) -> dict[str, object]:
+    return {
+        "call_sid": facts.call_sid, "caller_hash": caller_hash(secret, facts.caller), "started_at": facts.at,
+        "ended_at": facts.at, "stage": facts.stage,
+        "leaflet": facts.leaflet if facts.leaflet is not None or facts.stage == "leaflets" else None,
+        "section": facts.section, "part": facts.part, "webhooks": 1,
+        "nurse_requested": facts.nurse_requested, "nurse_closed": facts.nurse_closed,
+        "transfer_status": facts.transfer_status, "transfer_at": facts.at if facts.transfer_status else None,
+        "message_left": facts.message_left, "callback_left": facts.callback_left,
+    }
+
+
+def _events(facts: Facts, seconds: float | None) -> list[dict[str, object]]:
+    """The events of this webhook; every row has every column (one executemany)."""
+    found: list[dict[str, object]] = []
+
+    def add(kind: str, **columns: object) -> None:
+        found.append({"call_sid": facts.call_sid, "at": facts.at, "kind": kind,
+                      **dict.fromkeys(EVENT_COLUMNS), **columns})
+
     if facts.key is not None:
-        events.append(CallEvent(**common, kind="key", menu=facts.key.menu, digits=facts.key.digits))
-    if facts.read is not None:
-        read = facts.read
-        events.append(CallEvent(**common, kind="read", leaflet=read.leaflet, section=read.section,
-                                part=read.part, rate=read.rate, seconds=seconds))
+        add("key", menu=facts.key.menu, digits=facts.key.digits)
+    if (read := facts.read) is not None:
+        add("read", leaflet=read.leaflet, section=read.section, part=read.part, rate=read.rate, seconds=seconds)
     if facts.nurse_requested:
-        events.append(CallEvent(**common, kind="nurse", leaflet=facts.leaflet, section=facts.section,
-                                detail="closed" if facts.nurse_closed else "open"))
+        add("nurse", leaflet=facts.leaflet, section=facts.section, detail="closed" if facts.nurse_closed else "open")
     if facts.transfer_status is not None:
-        events.append(CallEvent(**common, kind="dial", detail=facts.transfer_status))
+        add("dial", detail=facts.transfer_status)
     if facts.message_left:
-        events.append(CallEvent(**common, kind="message"))
+        add("message")
     if facts.callback_left:
-        events.append(CallEvent(**common, kind="callback"))
-    return events
+        add("callback")
+    return found
 
 
-def _write(session: Session, facts: Facts, secret: str, seconds: float | None) -> None:
-    row = session.scalars(select(CallRecord).where(CallRecord.call_sid == facts.call_sid)).one_or_none()
-    if row is None:
-        row = CallRecord(
-            call_sid=facts.call_sid, caller_hash=caller_hash(secret, facts.caller), started_at=facts.at,
-            ended_at=facts.at, stage=facts.stage, nurse_requested=False, nurse_closed=False,
-            message_left=False, callback_left=False, webhooks=0,
-        )
-        session.add(row)
-    _apply(row, facts)
-    session.add_all(_events(facts, seconds))
+def _rounds(rows: list[dict[str, object]]) -> list[list[dict[str, object]]]:
+    """``rows`` split so that no call appears twice in one round, keeping each call's order: one
+    multi-row ``ON CONFLICT`` statement (which some drivers make of an executemany) may not
+    touch the same row twice."""
+    rounds: list[list[dict[str, object]]] = []
+    seen: Counter[object] = Counter()
+    for row in rows:
+        index = seen[row["call_sid"]]
+        seen[row["call_sid"]] += 1
+        if index == len(rounds):
+            rounds.append([])
+        rounds[index].append(row)
+    return rounds
 
 
-def record_facts(store: Store, facts: Facts, *, secret: str, seconds: float | None = None) -> None:
-    """Record ``facts`` (``seconds``: the length of the part read, if any). Raises StoreError when
-    the database fails; a first webhook racing another of the same call is retried once."""
-    for attempt in range(2):
-        try:
-            with store.transaction(durable=False) as session:  # best effort: no fsync wait
-                _write(session, facts, secret, seconds)
-            return
-        except StoreError as exc:
-            if attempt or "IntegrityError" not in str(exc):
-                raise
+def record_batch(store: Store, batch: Sequence[tuple[Facts, float | None]], *, secret: str) -> None:
+    """Record several webhooks' facts (each with the length of the part read, if any), in order,
+    in one transaction. Raises StoreError when the database fails (the whole batch is lost)."""
+    upsert = _UPSERTS[store.engine.dialect.name]
+    events = [event for facts, seconds in batch for event in _events(facts, seconds)]
+    with store.transaction(durable=False) as session:  # best effort: no fsync wait
+        for rows in _rounds([_row(facts, secret) for facts, _seconds in batch]):
+            session.execute(upsert, rows)
+        if events:
+            session.execute(insert(EVENTS), events)

@@ -2,9 +2,10 @@
 
 An ``after_request`` hook on the app, for the voice and nurse blueprints only, reads what the
 webhook was asked and what it answered (:func:`ivr.calllog.webhook_facts`), counts it for
-``/metrics`` and leaves the database write to ``call_on_close``: the WSGI server runs that after
-the answer has been sent to Twilio, so a slow or failing database never holds a caller up.
-Failures are logged (without the caller's number) and dropped.
+``/metrics`` and hands it to the process's :class:`ivr.calllog.CallLogWriter`, whose thread
+writes it within moments: a slow or failing database never holds a caller up. Failures are
+logged (without the caller's number) and dropped. :func:`flush` waits for this process's
+pending facts (the staff dashboard calls it, so a call just made is counted).
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ from collections.abc import Mapping
 
 from flask import Flask, Response, current_app, request
 
-from ivr.calllog import Facts, record_facts, webhook_facts
+from ivr.calllog import CallLogWriter, webhook_facts
 from ivr.calllog.facts import Read
-from ivr.errors import StoreError
 from ivr.runtime import Runtime, current_runtime
-from ivr.store import Store
 from ivr.store.models import utcnow
 
-__all__ = ["WEBHOOK_BLUEPRINTS", "init_app", "part_seconds"]
+__all__ = ["WEBHOOK_BLUEPRINTS", "flush", "init_app", "part_seconds"]
 
 log = logging.getLogger(__name__)
 WEBHOOK_BLUEPRINTS = ("voice", "nurse")
@@ -45,18 +44,18 @@ def part_seconds(runtime: Runtime, durations: Mapping[tuple[str, str], float], r
     return round(len(section.parts[read.part - 1].split()) / WORDS_PER_SECOND.get(read.rate, 2.5), 2)
 
 
-def _write(store: Store, facts: Facts, secret: str, seconds: float | None) -> None:
-    try:
-        record_facts(store, facts, secret=secret, seconds=seconds)
-    except StoreError as exc:
-        log.warning("call log: could not record %s for CallSid %s: %s", facts.endpoint, facts.call_sid, exc)
-    except Exception:  # never let the log break anything, even after the answer has gone
-        log.exception("call log: unexpected fault recording %s for CallSid %s", facts.endpoint, facts.call_sid)
+def flush() -> None:
+    """Wait (a few seconds at most) for this process's call-log facts to be written."""
+    writer: CallLogWriter = current_app.extensions["ivr_calllog"]
+    if not writer.flush(timeout=5):
+        log.warning("call log: pending writes not finished after 5 s; figures may lag")
 
 
 def init_app(app: Flask) -> None:
     """Log the calls answered by ``app`` (its voice and nurse blueprints)."""
     durations = _durations(app.extensions["ivr"])
+    writer = app.extensions["ivr_calllog"] = CallLogWriter(
+        app.extensions["ivr_nurse"].store, str(app.secret_key))
 
     @app.after_request
     def _log_call(response: Response) -> Response:
@@ -71,10 +70,7 @@ def init_app(app: Flask) -> None:
             from ivr.web import metrics
 
             metrics.observe_facts(facts)
-            store = current_app.extensions["ivr_nurse"].store
-            secret = str(current_app.secret_key)
+            writer.submit(facts, seconds)
         except Exception:
             log.exception("call log: could not read the facts of %s", request.path)
-            return response
-        response.call_on_close(lambda: _write(store, facts, secret, seconds))
         return response

@@ -32,6 +32,7 @@ from ivr.staff import LOGIN_WINDOW_SECONDS, check_login
 from ivr.staff.recordings import RecordingUnavailable, fetch_recording, recording_problem
 from ivr.store import Store
 from ivr.store.models import Message, utcnow
+from ivr.web import calllog
 from ivr.web.staff_auth import check_csrf, configure_sessions, csrf_token, current_staff, sign_in, sign_out
 
 __all__ = ["bp", "init_app"]
@@ -138,6 +139,7 @@ def logout() -> Response:
 @bp.get("/")
 def dashboard_page() -> str:
     runtime = current_runtime()
+    calllog.flush()  # this worker's last moments of calls, so a call just made counts
     figures = dashboard(_store(), runtime.catalogue, utcnow())
     transfer_top = max((answered + missed for _, answered, missed in figures.transfers_by_hour), default=0)
     return render_template("staff/dashboard.html", d=figures, period=PERIOD_DAYS, transfer_top=transfer_top)

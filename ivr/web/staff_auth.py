@@ -20,6 +20,8 @@ import logging
 import secrets
 
 from flask import Flask, abort, g, request, session
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from ivr.errors import StoreError
 
@@ -29,7 +31,23 @@ log = logging.getLogger(__name__)
 SESSION_HOURS = 10  # a working shift; then sign in again
 
 
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions with the signer made once per key rather than on every
+    request: Flask opens a session for each webhook too, and building the signer was about a
+    tenth of a webhook's time (``scripts/bench_webhook.py``)."""
+
+    def __init__(self) -> None:
+        self._signers: dict[tuple[object, ...], URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self._signers:
+            self._signers = {keys: super().get_signing_serializer(app)}  # the key changed: forget the old
+        return self._signers[keys]
+
+
 def configure_sessions(app: Flask) -> None:
+    app.session_interface = _CookieSessions()
     public_url = app.extensions["ivr"].settings.public_url
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
