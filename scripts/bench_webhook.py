@@ -11,8 +11,7 @@ paths recorded from the line itself (answer, menu, section parts, keys 4 6 7 9, 
 and /nurse), every request signed like Twilio's. Two phases per server, each bounded:
 
 - fixed rate: ``--rate`` requests a second in total, paced per connection by Lua ``delay()``
-  (wrk2's -R is not in Debian) with exponential pauses, so that requests arrive as from many
-  independent calls (a Poisson stream) rather than in step: what the line sees in service;
+  (wrk2's -R is not in Debian): what the line sees in service;
 - saturation: ``--connections`` connections with no pause: the most it can answer.
 
 Prints throughput, p50/p99/p99.9 latency, errors (socket errors and non-2xx), the workers' CPU
@@ -72,7 +71,6 @@ function setup(thread)
 end
 function init(args)
   i = first or 0
-  math.randomseed(1 + (first or 0))
 end
 function request()
   i = i %% n + 1
@@ -81,9 +79,7 @@ function request()
                                    ["X-Twilio-Signature"] = r[3]}, r[2])
 end
 if pause > 0 then
-  -- An exponential pause (mean: pause): requests arrive as from many independent calls. A fixed
-  -- pause keeps the connections in step, so requests come in bursts of one per connection.
-  function delay() return math.floor(-pause * math.log(1 - math.random())) end
+  function delay() return pause end
 end
 function done(summary, latency, requests)
   local e = summary.errors
@@ -294,7 +290,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both servers")
     parser.add_argument("--duration", type=float, default=15, help="seconds per phase")
     parser.add_argument("--rate", type=float, default=170, help="fixed-rate phase: requests a second in total")
-    parser.add_argument("--pause", type=int, default=100, help="fixed-rate phase: mean ms each connection waits")
+    parser.add_argument("--pause", type=int, default=100, help="fixed-rate phase: ms each connection waits")
     parser.add_argument("--connections", type=int, default=16, help="saturation phase: connections")
     parser.add_argument("--rounds", type=int, default=1, help="repeat both phases; report the medians")
     parser.add_argument("--no-render", action="store_true", help="do not render missing audio first")
