@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench_webhook.py [--workers 2] [--duration 15] [--rate 170]
                                                [--connections 16] [--rounds 1] [--no-render]
+                                               [--baseline-spin-ms 0]
 
 Renders any missing audio (``ivr render``), then starts on 127.0.0.1 the line under ``ivr serve
 --no-render`` and a baseline (``scripts/bench_baseline_app.py``: a Flask app returning one
@@ -18,6 +19,10 @@ Prints throughput, p50/p99/p99.9 latency, errors (socket errors and non-2xx), th
 time a request (steadier than latency when other work shares the machine), worker RSS, the
 line/baseline ratios (medians over ``--rounds``), and the goals: p99 <= 1.3x baseline;
 >= 170 req/s at p99 < 50 ms; <= 100 MB RSS a worker. wrk shares the 2 cores with the server, as a load balancer would not.
+
+``--baseline-spin-ms N`` (diagnosis) makes the baseline burn N ms of CPU a request: set it to the
+line's CPU a request minus the baseline's, and the latency ratios show what the line costs
+beyond its CPU time (November 2026: p99 1.17x, p50 0.97x at equal CPU: the line's tail is its CPU).
 """
 
 from __future__ import annotations
@@ -294,6 +299,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="saturation phase: connections")
     parser.add_argument("--rounds", type=int, default=1, help="repeat both phases; report the medians")
     parser.add_argument("--no-render", action="store_true", help="do not render missing audio first")
+    parser.add_argument("--baseline-spin-ms", type=float, default=0,
+                        help="diagnosis: the baseline spins the CPU this long a request (see bench_baseline_app)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: scripts/setup.sh --dev installs it (apt-get install wrk)")
@@ -312,7 +319,8 @@ def main() -> None:
         print(f"{len(calls)} signed requests from {len(CALLS)} calls, cycled: {', '.join(kinds)}")
         print(f"{args.workers} workers each; {args.duration:g} s a phase; fixed rate >= {args.rate:g} req/s "
               f"({paced_connection_count(args)} connections, {args.pause} ms pause); "
-              f"saturation {args.connections} connections; wrk 2 threads on the same 2 cores\n")
+              f"saturation {args.connections} connections; wrk 2 threads on the same 2 cores"
+              + (f"; baseline spins {args.baseline_spin_ms:g} ms a request" if args.baseline_spin_ms else "") + "\n")
         servers: list[Server] = []
         try:
             port = free_port()
@@ -322,7 +330,8 @@ def main() -> None:
             servers.append(serve("baseline", [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                                               "--workers", str(args.workers), "--timeout", "30", "--access-logfile",
                                               "-", "--error-logfile", "-", "--pythonpath", "scripts",
-                                              "bench_baseline_app:app"], env, port, folder, calls, args))
+                                              "bench_baseline_app:app"],
+                                  {**env, "BENCH_BASELINE_SPIN_MS": str(args.baseline_spin_ms)}, port, folder, calls, args))
             results = phases(servers, args)
         finally:
             for server in servers:
@@ -342,7 +351,11 @@ def main() -> None:
     ratio = fixed.p99 / baseline["fixed rate"].p99
     rss = max(x for r in line.values() for x in r.rss_mb)
     print("goals:")
-    print(f"  p99 <= 1.3x baseline at the fixed rate: {ratio:.2f}x -> {'met' if ratio <= 1.3 else 'MISSED'}")
+    if args.baseline_spin_ms:  # the goal is against the plain baseline: this run only diagnoses
+        print(f"  p99 against a baseline spinning {args.baseline_spin_ms:g} ms a request: {ratio:.2f}x "
+              "(not the goal: run without --baseline-spin-ms for that)")
+    else:
+        print(f"  p99 <= 1.3x baseline at the fixed rate: {ratio:.2f}x -> {'met' if ratio <= 1.3 else 'MISSED'}")
     ok = fixed.rate >= 170 and fixed.p99 < 50 and fixed.errors == 0 and peak.rate >= 170
     print(f"  >= 170 req/s at p99 < 50 ms: {fixed.rate:.0f} req/s at p99 {fixed.p99:.2f} ms "
           f"(paced), {peak.rate:.0f} req/s at saturation -> {'met' if ok else 'MISSED'}")
