@@ -8,8 +8,10 @@ take the next call meanwhile (``scripts/bench_webhook.py`` measures both).
 The call log is best effort, unlike messages and call-backs: the facts of the last
 ``LINGER_SECONDS`` die with a process that is killed (a graceful stop writes them first, at
 exit), facts are dropped, and logged, when the database fails or the queue is full, and nothing
-waits for the disk. Other workers' last second is not yet in the database when a page is read. The thread starts with the first fact a process submits, so a process forked
-after the writer was made (a gunicorn worker) gets a thread of its own.
+waits for the disk. Other workers' last second is not yet in the database when a page is read.
+
+The thread starts with the first fact a process submits, so a process forked after the writer
+was made (a gunicorn worker) gets a thread of its own.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ SESSION_HOURS = 10  # a working shift; then sign in again
 class _CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions with the signer made once per key rather than on every
     request: Flask opens a session for each webhook too, and building the signer was about a
-    tenth of a webhook's time (``scripts/bench_webhook.py``)."""
+    tenth of a webhook's time in the app (cProfile)."""
 
     def __init__(self) -> None:
         self._signers: dict[tuple[object, ...], URLSafeTimedSerializer | None] = {}
