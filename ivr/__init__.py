@@ -28,7 +28,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key or instance_secret(settings.instance_dir, "secret-key", 32),
     )
     app.config.update({k: v for k, v in (config or {}).items() if not k.startswith(("IVR_", "TWILIO_"))})
-    app.extensions["ivr"] = load_runtime(settings)
+    app.extensions["ivr.runtime"] = load_runtime(settings)
     if settings.auth_token_is_local:
         log.warning(
             "TWILIO_AUTH_TOKEN is not set: using the development token in %s; "
@@ -36,8 +36,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
             settings.instance_dir / "dev-auth-token",
         )
 
-    from ivr.web import audio, calllog, health, metrics, nurse, phone, staff, voice
+    from ivr.web import audio, calllog, database, health, metrics, nurse, phone, staff, voice
 
-    for feature in (audio, voice, nurse, phone, calllog, metrics, staff, health):
+    for feature in (database, audio, voice, nurse, phone, calllog, metrics, staff, health):
         feature.init_app(app)
     return app

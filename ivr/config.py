@@ -5,6 +5,7 @@ Every setting is documented in the README; ``tests/test_docs.py`` fails when one
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import secrets
@@ -84,7 +85,11 @@ class Settings:
     audio_base_url: str = ""  # "" or an absolute URL ending in "/"
     secret_key: str = field(repr=False, default="")  # "" = the one in the instance folder
     twilio_api_base_url: str = "https://api.twilio.com"  # scheme://host[:port], no trailing "/"
-    raw: Mapping[str, str] = field(repr=False, default_factory=dict)
+    account_sid: str = ""  # TWILIO_ACCOUNT_SID, "" when unset
+    metrics: Literal["staff", "open"] = "staff"
+    metrics_token: str = field(repr=False, default="")
+    phone: Literal["open", "staff", "off"] = "open"  # IVR_PHONE, its default already applied
+    clock: dt.datetime | None = None  # IVR_CLOCK (tests only): the fixed time the line takes as now
 
 
 def _int(values: Mapping[str, str], name: str, low: int, high: int) -> int:
@@ -122,6 +127,31 @@ def _api_base_url(text: str) -> str:
         )
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # IPv6 keeps its brackets
     return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def _choice(values: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str, hint: str) -> str:
+    text = values[name].strip().lower() or default
+    if text not in allowed:
+        quoted = [f"`{option}`" for option in allowed]
+        options = ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
+        raise ConfigError(f"Expected {options} in {name}, got {values[name]!r}.", hint=hint)
+    return text
+
+
+def parse_clock(value: str) -> dt.datetime | None:
+    """``IVR_CLOCK`` (tests only): an ISO time with its offset, or None for the real clock."""
+    if not value.strip():
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ConfigError(
+            f"Expected a time with its offset like '2026-12-24T18:00:00+00:00', got '{value}' in IVR_CLOCK.",
+            hint="IVR_CLOCK is for tests only; leave it unset in service.",
+        )
+    return moment
 
 
 def instance_secret(instance_dir: Path, name: str, nbytes: int) -> str:
@@ -197,5 +227,12 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
         closed_dates=values["IVR_CLOSED_DATES"].strip(),
         message_max_seconds=_int(values, "IVR_MESSAGE_MAX_SECONDS", 10, 600),
         log_level=values["IVR_LOG_LEVEL"].strip().upper(),
-        raw=values,
+        account_sid=values["TWILIO_ACCOUNT_SID"].strip(),
+        metrics=_choice(values, "IVR_METRICS", ("staff", "open"), "staff",  # type: ignore[arg-type]
+                        "Leave it unset so that /metrics needs a staff login or IVR_METRICS_TOKEN."),
+        metrics_token=values["IVR_METRICS_TOKEN"].strip(),
+        phone=_choice(values, "IVR_PHONE", ("open", "staff", "off"),  # type: ignore[arg-type]
+                      "open" if not token else "staff",
+                      "Leave it unset: open for a local start, staff login once TWILIO_AUTH_TOKEN is set."),
+        clock=parse_clock(values["IVR_CLOCK"]),
     )

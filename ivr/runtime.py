@@ -33,4 +33,4 @@ def load_runtime(settings: Settings) -> Runtime:
 
 
 def current_runtime() -> Runtime:
-    return current_app.extensions["ivr"]
+    return current_app.extensions["ivr.runtime"]

@@ -302,7 +302,7 @@ def test_unknown_audio_is_404(line, name, method):
     app = line.apps["open"]
     with app.test_client() as client:
         response = client.open("/audio/" + quote(name, safe="/%"), method=method)
-    audio_dir = Path(app.extensions["ivr"].settings.audio_dir)
+    audio_dir = Path(app.extensions["ivr.runtime"].settings.audio_dir)
     exists = bool(AUDIO_FILE_RE.fullmatch(name)) and (audio_dir / name).is_file()
     assert response.status_code == (200 if exists else 404), name
     body = response.get_data(as_text=True)

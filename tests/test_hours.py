@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ivr.config import parse_clock
 from ivr.errors import ConfigError
-from ivr.nurse.hours import LONDON, load_opening_hours, parse_clock, parse_closed_dates, parse_hours
+from ivr.nurse.hours import LONDON, load_opening_hours, parse_closed_dates, parse_hours
 from ivr.nurse.phrases import closed_utterance, spoken_time, when_phrase
 from ivr.prompts import load_prompts
 

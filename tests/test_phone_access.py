@@ -15,7 +15,6 @@ from itsdangerous import URLSafeSerializer
 
 from ivr.config import load_settings
 from ivr.errors import ConfigError
-from ivr.web.phone import phone_mode
 from tests.browser import screenshot
 from tests.conftest import LiveServer, start_server
 from tests.staff_client import add_user_cli
@@ -70,13 +69,12 @@ def step(server: LiveServer, client: httpx.Client, body: object, **headers: str)
 ])
 def test_phone_mode_default_and_values(tmp_path, token, value, mode):
     settings = load_settings({"TWILIO_AUTH_TOKEN": token, "IVR_PHONE": value, "IVR_INSTANCE_DIR": str(tmp_path)})
-    assert phone_mode(settings) == mode
+    assert settings.phone == mode
 
 
 def test_phone_mode_refuses_an_unknown_value(tmp_path):
-    settings = load_settings({"TWILIO_AUTH_TOKEN": "t", "IVR_PHONE": "public", "IVR_INSTANCE_DIR": str(tmp_path)})
     with pytest.raises(ConfigError) as error:
-        phone_mode(settings)
+        load_settings({"TWILIO_AUTH_TOKEN": "t", "IVR_PHONE": "public", "IVR_INSTANCE_DIR": str(tmp_path)})
     assert str(error.value).startswith("Expected `open`, `staff` or `off` in IVR_PHONE, got 'public'.")
 
 

@@ -19,7 +19,6 @@ from ivr.nurse.hours import (
     DAY_NAMES,
     OpeningHours,
     load_opening_hours,
-    parse_clock,
     parse_closed_dates,
     parse_hours,
 )
@@ -90,7 +89,6 @@ def check_settings(settings: Settings) -> list[Finding]:
         lambda: parse_hours(settings.nurse_hours),
         lambda: parse_closed_dates(settings.closed_dates),
         lambda: load_opening_hours("never", settings.holidays_region, ""),
-        lambda: parse_clock(settings.raw.get("IVR_CLOCK", "")),
     ):
         try:
             check()
@@ -101,6 +99,6 @@ def check_settings(settings: Settings) -> list[Finding]:
     except ArgumentError:
         findings.append(Finding("error", f"IVR_DATABASE_URL is not a database URL: got '{settings.database_url}', "
                                          "expected e.g. 'postgresql+psycopg://user@host/ivr' (unset: SQLite)."))
-    if settings.raw.get("IVR_CLOCK", "").strip():
+    if settings.clock is not None:
         findings.append(Finding("warning", "IVR_CLOCK is set: the nurse line ignores the real time (tests only)."))
     return findings

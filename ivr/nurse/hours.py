@@ -29,7 +29,6 @@ __all__ = [
     "Opening",
     "OpeningHours",
     "load_opening_hours",
-    "parse_clock",
     "parse_closed_dates",
     "parse_hours",
 ]
@@ -138,22 +137,6 @@ def parse_closed_dates(value: str) -> frozenset[dt.date]:
                 hint="Write each date as YEAR-MONTH-DAY, separated by commas.",
             ) from None
     return frozenset(dates)
-
-
-def parse_clock(value: str) -> dt.datetime | None:
-    """``IVR_CLOCK`` (testing only): an ISO time with its offset, or empty for the real clock."""
-    if not value.strip():
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise ConfigError(
-            f"Expected a time with its offset like '2026-12-24T18:00:00+00:00', got '{value}' in IVR_CLOCK.",
-            hint="IVR_CLOCK is for tests only; leave it unset in service.",
-        )
-    return moment
 
 
 def _holiday_calendar(region: str) -> Callable[[dt.date], bool]:

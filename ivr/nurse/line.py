@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ivr.config import Settings
 from ivr.errors import ConfigError
-from ivr.nurse.hours import OpeningHours, load_opening_hours, parse_clock
+from ivr.nurse.hours import OpeningHours, load_opening_hours
 from ivr.nurse.numbers import check_e164
 from ivr.store import Store
 
@@ -32,7 +32,7 @@ class NurseLine:
     clock: Clock
 
 
-def build_nurse_line(settings: Settings, clock: Clock | None = None) -> NurseLine:
+def build_nurse_line(settings: Settings, store: Store, clock: Clock | None = None) -> NurseLine:
     """Everything the nurse-line webhooks need. Raises ConfigError for a missing or malformed nurse
     number, hours, closed dates, holiday region, database URL or IVR_CLOCK: the line refuses to
     start. A database that is down is *not* an error here: the store retries when first used.
@@ -45,13 +45,8 @@ def build_nurse_line(settings: Settings, clock: Clock | None = None) -> NurseLin
             hint="Set IVR_NURSE_NUMBER to the helpline the line transfers callers to.",
         )
     hours = load_opening_hours(settings.nurse_hours, settings.holidays_region, settings.closed_dates)
-    fixed = parse_clock(settings.raw.get("IVR_CLOCK", ""))
+    fixed = settings.clock
     if clock is None and fixed is not None:
         log.warning("IVR_CLOCK is set: the nurse line takes the time to be %s (for tests only)", fixed.isoformat())
         clock = lambda: fixed  # noqa: E731
-    store = Store(settings.database_url)
-    try:
-        store.migrate()
-    except Exception as exc:  # any failure here must not stop the leaflets being read
-        log.error("message store unavailable at start-up (will retry on first use): %s", exc)
     return NurseLine(settings.nurse_number, hours, store, clock or real_clock)

@@ -221,7 +221,7 @@ def check_calls(echo: Callable[[str], None] = click.echo) -> list[Finding]:
     settings = load_settings()
     with tempfile.TemporaryDirectory(prefix="ivr-check-calls-") as scratch:
         app = create_app({"IVR_DATABASE_URL": f"sqlite:///{scratch}/calls.sqlite3", "IVR_LOG_LEVEL": "ERROR"})
-        runtime = app.extensions["ivr"]
+        runtime = app.extensions["ivr.runtime"]
         index = SpeechIndex.build(
             speech_items(runtime.catalogue, runtime.prompts, runtime.settings), runtime.manifest, runtime.prompts,
         )

@@ -48,7 +48,7 @@ def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
 
 
 def _account(settings: Settings) -> str:
-    return settings.raw.get("TWILIO_ACCOUNT_SID", "").strip()
+    return settings.account_sid
 
 
 def recording_problem(settings: Settings, url: str | None) -> str | None:

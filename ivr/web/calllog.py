@@ -46,16 +46,16 @@ def part_seconds(runtime: Runtime, durations: Mapping[tuple[str, str], float], r
 
 def flush() -> None:
     """Wait (a few seconds at most) for this process's call-log facts to be written."""
-    writer: CallLogWriter = current_app.extensions["ivr_calllog"]
+    writer: CallLogWriter = current_app.extensions["ivr.calllog"]
     if not writer.flush(timeout=5):
         log.warning("call log: pending writes not finished after 5 s; figures may lag")
 
 
 def init_app(app: Flask) -> None:
     """Log the calls answered by ``app`` (its voice and nurse blueprints)."""
-    durations = _durations(app.extensions["ivr"])
-    writer = app.extensions["ivr_calllog"] = CallLogWriter(
-        app.extensions["ivr_nurse"].store, str(app.secret_key))
+    durations = _durations(app.extensions["ivr.runtime"])
+    writer = app.extensions["ivr.calllog"] = CallLogWriter(
+        app.extensions["ivr.store"], str(app.secret_key))
 
     @app.after_request
     def _log_call(response: Response) -> Response:

@@ -27,11 +27,11 @@ bp = Blueprint("health", __name__)
 
 
 def _database() -> dict[str, object]:
-    line = current_app.extensions.get("ivr_nurse")
-    if line is None:
-        return {"ok": False, "error": "no message store in this app"}
+    store = current_app.extensions.get("ivr.store")
+    if store is None:
+        return {"ok": False, "error": "no database in this app"}
     try:
-        line.store.ping()
+        store.ping()
     except StoreError as exc:
         log.error("health check: the database does not answer: %s", exc)
         return {"ok": False, "error": "the database does not answer"}

@@ -29,7 +29,6 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 
 from ivr.calllog.facts import Facts
-from ivr.errors import ConfigError
 from ivr.runtime import Runtime
 from ivr.speech.manifest import RATES
 from ivr.speech.sources import leaflet_utterances
@@ -182,14 +181,10 @@ class _Collect:
 
 
 def init_app(app: Flask) -> None:
-    """Count the webhooks and serve ``/metrics``. ConfigError for a bad IVR_METRICS."""
-    settings = app.extensions["ivr"].settings
-    mode = settings.raw.get("IVR_METRICS", "staff").strip().lower() or "staff"
-    if mode not in ("staff", "open"):
-        raise ConfigError(f"Expected `staff` or `open` in IVR_METRICS, got {mode!r}.",
-                          hint="Leave it unset so that /metrics needs a staff login or IVR_METRICS_TOKEN.")
-    token = settings.raw.get("IVR_METRICS_TOKEN", "").strip()
-    metrics = _build(settings.instance_dir, app.extensions["ivr"])
+    """Count the webhooks and serve ``/metrics`` (to whom IVR_METRICS says)."""
+    settings = app.extensions["ivr.runtime"].settings
+    mode, token = settings.metrics, settings.metrics_token
+    metrics = _build(settings.instance_dir, app.extensions["ivr.runtime"])
     app.extensions["ivr.metrics"] = metrics
 
     @app.before_request

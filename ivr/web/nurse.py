@@ -48,8 +48,8 @@ def init_app(app: Flask) -> None:
     malformed IVR_NURSE_NUMBER, IVR_NURSE_HOURS, IVR_CLOSED_DATES, IVR_HOLIDAYS_REGION or
     database URL. ``app.config["NURSE_CLOCK"]`` (a callable returning an aware datetime) replaces
     the real clock, for tests."""
-    settings = app.extensions["ivr"].settings
-    app.extensions["ivr_nurse"] = build_nurse_line(settings, app.config.get("NURSE_CLOCK"))
+    settings = app.extensions["ivr.runtime"].settings
+    app.extensions["ivr_nurse"] = build_nurse_line(settings, app.extensions["ivr.store"], app.config.get("NURSE_CLOCK"))
     app.register_blueprint(bp)
 
 

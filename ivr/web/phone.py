@@ -28,7 +28,6 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, rende
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from werkzeug.routing import BuildError
 
-from ivr.errors import ConfigError
 from ivr.runtime import current_runtime
 from ivr.simulator.caller import DEFAULT_FROM, DEFAULT_TO, call_params
 from ivr.simulator.dial import NURSE_MODES
@@ -36,36 +35,19 @@ from ivr.simulator.speech_index import SpeechIndex
 from ivr.simulator.stepper import Pending, Step, resume, start
 from ivr.simulator.transcript import Event
 
-__all__ = ["PHONE_MODES", "bp", "init_app", "phone_mode"]
+__all__ = ["bp", "init_app"]
 
 log = logging.getLogger(__name__)
 bp = Blueprint("phone", __name__, template_folder="templates", static_folder="static",
                static_url_path="/phone/static")
 
-PHONE_MODES = ("open", "staff", "off")
 TOKEN_MAX_AGE = 12 * 3600  # a page left open longer is reloaded (its token has expired)
 KEYS_RE = re.compile(r"[0-9*#]{1,20}")
 _INDEX = "ivr_phone_index"
 
 
-def phone_mode(settings: Any) -> str:
-    """IVR_PHONE, or its default: ``open`` with the local development token, ``staff`` otherwise.
-
-    Raises ConfigError for any other value."""
-    value = settings.raw.get("IVR_PHONE", "").strip().lower()
-    if not value:
-        return "open" if settings.auth_token_is_local else "staff"
-    if value not in PHONE_MODES:
-        raise ConfigError(
-            f"Expected `open`, `staff` or `off` in IVR_PHONE, got {settings.raw.get('IVR_PHONE')!r}.",
-            hint="Leave it unset: open for a local start, staff login once TWILIO_AUTH_TOKEN is set.",
-        )
-    return value
-
-
 def init_app(app: Flask) -> None:
-    """Register /phone. Raises ConfigError for a bad IVR_PHONE (the app refuses to start)."""
-    app.extensions["ivr_phone_mode"] = phone_mode(app.extensions["ivr"].settings)
+    """Register /phone (IVR_PHONE, validated with the settings, says who may use it)."""
     # each step fetches webhooks and audio in-process: one INFO line per fetch would drown the log
     logging.getLogger("httpx").setLevel(logging.WARNING)
     app.register_blueprint(bp)
@@ -93,7 +75,7 @@ def _guarded(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        mode = current_app.extensions["ivr_phone_mode"]
+        mode = current_runtime().settings.phone
         if mode == "off":
             abort(404)
         if mode == "staff" and _signed_in_staff() is None:

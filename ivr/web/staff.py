@@ -33,6 +33,7 @@ from ivr.staff.recordings import RecordingUnavailable, fetch_recording, recordin
 from ivr.store import Store
 from ivr.store.models import Message, utcnow
 from ivr.web import calllog
+from ivr.web.database import current_store
 from ivr.web.staff_auth import check_csrf, configure_sessions, csrf_token, current_staff, sign_in, sign_out
 
 __all__ = ["bp", "init_app"]
@@ -44,9 +45,7 @@ OPEN_ENDPOINTS = {"staff.login", "staff.static"}
 
 
 def _store() -> Store:
-    from flask import current_app
-
-    return current_app.extensions["ivr_nurse"].store
+    return current_store()
 
 
 def _when(moment: dt.datetime | None) -> str:

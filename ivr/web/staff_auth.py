@@ -48,7 +48,7 @@ class _CookieSessions(SecureCookieSessionInterface):
 
 def configure_sessions(app: Flask) -> None:
     app.session_interface = _CookieSessions()
-    public_url = app.extensions["ivr"].settings.public_url
+    public_url = app.extensions["ivr.runtime"].settings.public_url
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -82,12 +82,11 @@ def current_staff() -> str | None:
     name = session.get("staff")
     found = None
     if isinstance(name, str):
-        from flask import current_app
-
         from ivr.staff import user_exists
+        from ivr.web.database import current_store
 
         try:
-            found = name if user_exists(current_app.extensions["ivr_nurse"].store, name) else None
+            found = name if user_exists(current_store(), name) else None
         except StoreError as exc:
             log.error("staff pages: could not check the user: %s", exc)
     g.ivr_staff = found

@@ -160,7 +160,7 @@ def key() -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the voice blueprint on ``app``; ContentError if the key map is broken."""
-    runtime = app.extensions["ivr"]
+    runtime = app.extensions["ivr.runtime"]
     app.extensions["ivr.tree"] = Tree(runtime.catalogue, runtime.prompts)
     app.extensions["ivr.answers"] = Answers()
     app.register_blueprint(bp)
