@@ -1,6 +1,9 @@
-"""``ivr check``: every check of content, prompts, settings and (with --calls) every call path."""
+"""``ivr check``: every check of content, prompts, settings and the call; ``--calls`` adds the
+caller-safety contract over every state, and a walk of real calls through the real app."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import click
 
@@ -10,34 +13,65 @@ from ivr.findings import Finding
 __all__ = ["check_command", "run_checks"]
 
 
-def run_checks(*, calls: bool = False) -> list[Finding]:
-    """All findings; a setting or content error that stops loading is itself a finding."""
-    from ivr import nurse, tree
+def run_checks(*, calls: bool = False, echo: Callable[[str], None] | None = None) -> list[Finding]:
+    """All findings; a setting or content error that stops loading is itself a finding. With
+    ``calls`` the figures are printed with ``echo`` (click.echo by default)."""
+    from ivr import nurse
     from ivr.content.checks import check_content
     from ivr.errors import IvrError
     from ivr.runtime import load_runtime
 
+    say = echo or click.echo
     settings = load_settings()
     findings = list(check_content(settings))
     findings += nurse.check_settings(settings)
+    findings += _database_url(settings.database_url)
     if any(f.level == "error" for f in findings):
         return findings
     try:
         runtime = load_runtime(settings)
+        from ivr.dialogue.engine import build_engine
+        from ivr.dialogue.explore import explore
+
+        engine = build_engine(settings, runtime.catalogue, runtime.prompts)
+        exploration = explore(engine)
     except IvrError as exc:
         return [*findings, Finding("error", exc.message, exc.path, exc.line)]
-    findings += tree.check_tree(runtime.catalogue, runtime.prompts)
-    if calls:
-        from ivr.simulator.explore import check_calls
+    from ivr.dialogue.figures import figures
 
-        findings += check_calls()
+    lines, found = figures(engine, exploration, runtime.manifest)
+    findings += found
+    if calls:
+        from ivr.dialogue.contract import check_contract
+        from ivr.simulator.smoke import smoke_walk
+
+        for line in lines:
+            say(line)
+        contract = check_contract(engine, exploration)
+        say(f"calls: caller-safety contract: {len(contract)} broken promise(s) over every state")
+        findings += contract
+        findings += smoke_walk(say)
     return findings
 
 
+def _database_url(url: str) -> list[Finding]:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(url)
+    except ArgumentError:
+        return [Finding("error", f"IVR_DATABASE_URL is not a database URL: got '{url}', "
+                                 "expected e.g. 'postgresql+psycopg://user@host/ivr' (unset: SQLite).")]
+    return []
+
+
 @click.command("check")
-@click.option("--calls", is_flag=True, help="Also ring the line in-process and walk every key path.")
+@click.option("--calls", is_flag=True, help="Also check the caller-safety contract over every state of a call, "
+                                            "and ring the line in-process along real paths.")
 def check_command(calls: bool) -> None:
-    """Check leaflets, prompts and settings; with --calls, every path a caller can take.
+    """Check leaflets, prompts and settings, and walk every state of a call; with --calls, the
+    promises every caller is owed (see the README's caller-safety contract).
 
     Exits 1 when there is any error; warnings are printed but do not fail.
     """

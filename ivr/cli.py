@@ -33,10 +33,10 @@ def main() -> None:
 def _register() -> None:
     from ivr.checks import check_command
     from ivr.content.commands import import_command
-    from ivr.nurse.commands import callbacks_group, messages_group
     from ivr.simulator.commands import call_command
     from ivr.speech.commands import render_command
     from ivr.staff.commands import users_group
+    from ivr.staff.queue_commands import callbacks_group, messages_group
     from ivr.web.serve import serve_command
 
     for command in (

@@ -43,6 +43,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_HOLIDAYS_REGION": ("ENG", "UK bank-holiday region (ENG, SCT, WLS, NIR) when nurses are closed."),
     "IVR_CLOSED_DATES": ("", "Extra closed dates, comma-separated ISO dates."),
     "IVR_MESSAGE_MAX_SECONDS": ("120", "Longest voicemail a caller can leave."),
+    "IVR_KEY_TIMEOUT": ("8", "Seconds the line waits for a key (or words) after a question, and between the digits of a number."),
+    "IVR_CALLBACK_WITHIN_MINUTES": ("120", "How soon, in minutes of the nurses' opening hours, callers are told to expect a call-back (also the queue's due time)."),
+    "IVR_CALLBACK_FROM": ("", "The number call-backs come from, in E.164 (+44...), told to callers when a call-back or message is saved. Unset: not said."),
+    "IVR_SPEECH_INPUT": ("on", "`on`: callers may say a choice as well as press a key (Twilio speech recognition, charged by Twilio); `off`: keys only."),
     "IVR_LOG_LEVEL": ("INFO", "Logging level."),
     "TWILIO_ACCOUNT_SID": ("", "Twilio account SID (AC...); with TWILIO_AUTH_TOKEN, lets the staff pages fetch message recordings from Twilio. Unset: recordings are not played."),
     "TWILIO_API_BASE_URL": ("https://api.twilio.com", "Where message recordings are fetched from (Twilio's REST API, scheme and host only); change it only for tests or a Twilio edge/region (https://api.dublin.ie1.twilio.com)."),
@@ -90,6 +94,10 @@ class Settings:
     metrics_token: str = field(repr=False, default="")
     phone: Literal["open", "staff", "off"] = "open"  # IVR_PHONE, its default already applied
     clock: dt.datetime | None = None  # IVR_CLOCK (tests only): the fixed time the line takes as now
+    key_timeout: int = 8
+    callback_within_minutes: int = 120
+    callback_from: str = ""
+    speech_input: bool = True
 
 
 def _int(values: Mapping[str, str], name: str, low: int, high: int) -> int:
@@ -127,6 +135,15 @@ def _api_base_url(text: str) -> str:
         )
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # IPv6 keeps its brackets
     return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def _e164(values: Mapping[str, str], name: str) -> str:
+    """An optional E.164 number (+ and 7 to 15 digits); ConfigError naming the setting otherwise."""
+    text = values[name].strip()
+    if text and not (text.startswith("+") and text[1:].isdigit() and 7 <= len(text) - 1 <= 15 and text[1] != "0"):
+        raise ConfigError(f"Expected a number in E.164 form like '+441632960000' in {name}, got {text!r}.",
+                          hint="A + then the country code and the number, with no spaces; or leave it unset.")
+    return text
 
 
 def _choice(values: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str, hint: str) -> str:
@@ -235,4 +252,9 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
                       "open" if not token else "staff",
                       "Leave it unset: open for a local start, staff login once TWILIO_AUTH_TOKEN is set."),
         clock=parse_clock(values["IVR_CLOCK"]),
+        key_timeout=_int(values, "IVR_KEY_TIMEOUT", 3, 30),
+        callback_within_minutes=_int(values, "IVR_CALLBACK_WITHIN_MINUTES", 15, 7 * 24 * 60),
+        callback_from=_e164(values, "IVR_CALLBACK_FROM"),
+        speech_input=_choice(values, "IVR_SPEECH_INPUT", ("on", "off"), "on",
+                             "`off` turns speech recognition off (keys only).") == "on",
     )

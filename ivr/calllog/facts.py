@@ -1,9 +1,9 @@
-"""What one webhook tells about its call, read from the request and the TwiML sent back. Pure.
+"""What one webhook tells about its call, read from the step the engine chose. Pure.
 
-The phone tree's answer names where the caller now is: a <Gather>'s action URL carries the
-position whose speech it wraps (``/voice/key?k=read&l=..&s=..&p=..``), a <Redirect> to
-``/nurse`` means a transfer is asked for, a <Hangup> the goodbye. Reading the answer (rather
-than the request) catches every way of arriving at a part: a key, the next part, a redirect.
+:func:`step_facts` is worked out with the step (and kept with its TwiML in the answers cache):
+where the caller now is, the leaflet part they were sent to hear, a key pressed or a spoken choice
+(its action and confidence, never the words), the nurse line reached, a transfer's outcome, a
+message or call-back saved. :func:`webhook_facts` adds the request's call, caller and time.
 
 A key pressed while keying in a call-back number is never recorded: those digits are a number.
 """
@@ -11,19 +11,30 @@ A key pressed while keying in a call-back number is never recorded: those digits
 from __future__ import annotations
 
 import datetime as dt
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["LOGGED_ENDPOINTS", "Facts", "Key", "Read", "webhook_facts"]
+from ivr.dialogue.steps import (
+    NURSE_KINDS,
+    DialEnded,
+    Event,
+    HangUp,
+    Keys,
+    Position,
+    Record,
+    Save,
+    SaveMessage,
+    Step,
+    Transfer,
+)
+
+__all__ = ["LOGGED_ENDPOINTS", "Facts", "Key", "Read", "Said", "StepFacts", "step_facts", "webhook_facts"]
 
 # The webhooks of the caller's own leg. The whisper is the nurse's leg (another CallSid), and the
 # recording status callback may come after the call has ended: neither moves the call on.
 LOGGED_ENDPOINTS = frozenset({
-    "voice.answer", "voice.menu", "voice.read", "voice.at", "voice.key",
-    "nurse.start", "nurse.after_dial", "nurse.menu", "nurse.choice", "nurse.message_saved",
-    "nurse.callback", "nurse.callback_number",
+    "voice.answer", "voice.menu", "voice.read", "voice.at", "voice.key", "voice.dial", "voice.record",
+    "voice_legacy.nurse",
 })
 
 
@@ -39,8 +50,33 @@ class Read:
 
 @dataclass(frozen=True)
 class Key:
-    menu: str  # the position kind (leaflets, sections, read, ...) or "nurse-<menu>"
+    menu: str  # the position kind (leaflets, sections, read, nurse-options, ...)
     digits: str
+
+
+@dataclass(frozen=True)
+class Said:
+    """A spoken choice: where, what it was taken to mean, and how sure recognition was."""
+
+    menu: str
+    action: str  # the choice's action ("section:4", "nurse", ...), or "" when not understood
+    confidence: float
+
+
+@dataclass(frozen=True)
+class StepFacts:
+    stage: str  # where the caller is now
+    leaflet: str | None = None
+    section: int | None = None
+    part: int | None = None
+    read: Read | None = None
+    key: Key | None = None
+    said: Said | None = None
+    nurse_requested: bool = False
+    nurse_closed: bool = False
+    transfer_status: str | None = None
+    message_left: bool = False
+    callback_left: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,12 +85,13 @@ class Facts:
     caller: str  # the full number: hashed before it is stored, never logged
     at: dt.datetime
     endpoint: str
-    stage: str  # where the caller is now
+    stage: str
     leaflet: str | None = None
     section: int | None = None
     part: int | None = None
     started: bool = False
     key: Key | None = None
+    said: Said | None = None
     read: Read | None = None
     nurse_requested: bool = False
     nurse_closed: bool = False
@@ -63,105 +100,50 @@ class Facts:
     callback_left: bool = False
 
 
-def _int(text: str | None) -> int | None:
-    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 6 else None  # not "²"
+def _stage(step: Step) -> str:
+    if isinstance(step.then, Transfer):
+        return "nurse-ringing"
+    if isinstance(step.then, Record):
+        return "nurse-message"
+    if isinstance(step.then, HangUp):
+        return "goodbye"
+    return step.position.kind
 
 
-def _query(url: str) -> dict[str, str]:
-    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
-
-
-@dataclass(frozen=True)
-class _Answer:
-    gather_path: str = ""  # the first <Gather>'s action path, "" without one
-    gather: dict[str, str] | None = None  # and its query
-    redirect: str = ""
-    hangs_up: bool = False
-    records: bool = False
-
-
-def _answer(body: bytes) -> _Answer:
-    """The parts of a TwiML answer that say where the call went; empty for a body that is not XML."""
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
-        return _Answer()
-    gather = root.find("Gather")
-    redirect = root.find("Redirect")
-    action = gather.get("action", "") if gather is not None else ""
-    return _Answer(
-        gather_path=urlsplit(action).path, gather=_query(action) if gather is not None else None,
-        redirect=(redirect.text or "").strip() if redirect is not None else "",
-        hangs_up=root.find("Hangup") is not None, records=root.find("Record") is not None,
+def step_facts(
+    step: Step, *, came_from: Position | None, event: Event | None, open_now: bool,
+    save: Save | None = None, saved: bool | None = None, said: Said | None = None,
+) -> StepFacts:
+    """The facts of answering ``event`` at ``came_from`` (None: arriving) with ``step``."""
+    position = step.position
+    place = position.place
+    section = place.section if place.kind in ("read", "pause", "end") else None
+    part = place.part if section is not None else None
+    read = Read(position.slug, position.section, position.part, position.rate) if position.kind == "read" else None
+    key = None
+    if isinstance(event, Keys) and came_from is not None and came_from.kind != "nurse-keyin":
+        key = Key(came_from.kind, event.digits[:8])
+    entered = position.kind in NURSE_KINDS and (came_from is None or came_from.kind not in NURSE_KINDS)
+    return StepFacts(
+        stage=_stage(step), leaflet=place.slug or None, section=section, part=part, read=read, key=key, said=said,
+        nurse_requested=entered, nurse_closed=entered and not open_now,
+        transfer_status=("answered" if event.answered else event.status or "unknown")
+        if isinstance(event, DialEnded) else None,
+        message_left=bool(saved) and isinstance(save, SaveMessage),
+        callback_left=bool(saved) and save is not None and not isinstance(save, SaveMessage),
     )
 
 
-def webhook_facts(
-    endpoint: str, args: Mapping[str, str], form: Mapping[str, str], body: bytes, at: dt.datetime,
-) -> Facts | None:
-    """The facts of one answered webhook, or None for one that is not logged (not a caller's leg,
-    no CallSid). Never raises: odd input gives fewer facts."""
+def webhook_facts(endpoint: str, form: Mapping[str, str], facts: StepFacts, at: dt.datetime) -> Facts | None:
+    """The facts of one answered webhook, or None for one that is not logged (not the caller's
+    leg, no CallSid). Never raises."""
     call_sid = form.get("CallSid", "")[:64]
     if endpoint not in LOGGED_ENDPOINTS or not call_sid:
         return None
-    answer = _answer(body)
-    base = {"call_sid": call_sid, "caller": form.get("From", ""), "at": at, "endpoint": endpoint}
-    if endpoint.startswith("voice."):
-        return _voice(endpoint, args, form, answer, base)
-    return _nurse(endpoint, args, form, answer, base)
-
-
-def _voice(
-    endpoint: str, args: Mapping[str, str], form: Mapping[str, str], answer: _Answer, base: dict[str, object],
-) -> Facts:
-    key = None
-    digits = form.get("Digits", "")
-    if endpoint == "voice.key" and digits:
-        key = Key(args.get("k", "read")[:16], digits[:8])
-    action = answer.gather
-    if action is not None:
-        kind = action.get("k", "leaflets")
-        slug = action.get("l") or None
-        section, part = _int(action.get("s")), _int(action.get("p"))
-        read = None
-        if kind == "read" and slug and section is not None and part is not None:
-            read = Read(slug, section, part, "slow" if action.get("r") == "slow" else "normal")
-        return Facts(**base, stage=kind[:24], leaflet=slug, section=section, part=part,  # type: ignore[arg-type]
-                     started=endpoint == "voice.answer", key=key, read=read)
-    stage = "to-nurse" if "/nurse" in answer.redirect else "goodbye" if answer.hangs_up else "unknown"
-    return Facts(**base, stage=stage, started=endpoint == "voice.answer", key=key)  # type: ignore[arg-type]
-
-
-def _nurse(
-    endpoint: str, args: Mapping[str, str], form: Mapping[str, str], answer: _Answer, base: dict[str, object],
-) -> Facts:
-    action = answer.gather or {}
-    menu = action.get("m", "")
-    facts: dict[str, object] = {
-        "leaflet": args.get("l") or None, "section": _int(args.get("s")), "part": _int(args.get("p")),
-    }
-    if endpoint == "nurse.start":
-        facts["nurse_requested"] = True
-        facts["nurse_closed"] = action.get("w") == "closed"
-    if endpoint == "nurse.after_dial":
-        status = form.get("DialCallStatus", "")[:20] or "unknown"
-        bridged = form.get("DialBridged", "").lower() != "false"
-        facts["transfer_status"] = "answered" if status == "completed" and bridged else (
-            "not-bridged" if status == "completed" else status)
-    if endpoint == "nurse.choice" and form.get("Digits"):
-        facts["key"] = Key(f"nurse-{args.get('m', 'options')}"[:24], form.get("Digits", "")[:8])
-    if menu == "saved":
-        facts["message_left"] = endpoint == "nurse.message_saved" or (
-            endpoint == "nurse.choice" and args.get("m") == "message_failed")
-        facts["callback_left"] = endpoint == "nurse.callback_number"
-    if answer.hangs_up:
-        stage = "goodbye"
-    elif answer.records:
-        stage = "nurse-message"
-    elif answer.gather_path.endswith("/callback/number"):
-        stage = "nurse-callback"
-    elif answer.gather is None:
-        stage = "nurse-ringing" if endpoint == "nurse.start" else "nurse"
-    else:
-        stage = f"nurse-{menu or 'options'}"
-    return Facts(**base, stage=stage[:24], **facts)  # type: ignore[arg-type]
+    return Facts(
+        call_sid=call_sid, caller=form.get("From", ""), at=at, endpoint=endpoint, stage=facts.stage[:24],
+        leaflet=facts.leaflet, section=facts.section, part=facts.part, started=endpoint == "voice.answer",
+        key=facts.key, said=facts.said, read=facts.read, nurse_requested=facts.nurse_requested,
+        nurse_closed=facts.nurse_closed, transfer_status=facts.transfer_status, message_left=facts.message_left,
+        callback_left=facts.callback_left,
+    )

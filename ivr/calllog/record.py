@@ -27,7 +27,7 @@ __all__ = ["caller_hash", "record_batch"]
 
 CALLS = CallRecord.__table__
 EVENTS = CallEvent.__table__
-EVENT_COLUMNS = ("menu", "digits", "leaflet", "section", "part", "rate", "seconds", "detail")
+EVENT_COLUMNS = ("menu", "digits", "leaflet", "section", "part", "rate", "seconds", "detail", "confidence")
 
 
 def caller_hash(secret: str, number: str) -> str | None:
@@ -86,6 +86,9 @@ def _events(facts: Facts, seconds: float | None) -> list[dict[str, object]]:
 
     if facts.key is not None:
         add("key", menu=facts.key.menu, digits=facts.key.digits)
+    if facts.said is not None:  # what the words chose, and how sure: never the words themselves
+        add("said", menu=facts.said.menu[:24], detail=facts.said.action[:32] or "not-understood",
+            confidence=round(facts.said.confidence, 3))
     if (read := facts.read) is not None:
         add("read", leaflet=read.leaflet, section=read.section, part=read.part, rate=read.rate, seconds=seconds)
     if facts.nurse_requested:

@@ -52,6 +52,12 @@ class SpeechSection:
     number: int  # 1-based position among the leaflet's sections; 0 is the introduction
     title: str  # the heading as speech text ("What it is")
     parts: tuple[str, ...]
+    label: str = ""  # how menus name it ("what cryotherapy is"); the title when the leaflet gives none
+    phrases: tuple[str, ...] = ()  # other words callers may use for it
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", self.title)
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,13 @@ class SpeechLeaflet:
     source: str  # speech text of the source
     intro: SpeechSection  # number 0
     sections: tuple[SpeechSection, ...]
+    next_review: dt.date | None = None  # None: three years after the last review
+    phrases: tuple[str, ...] = ()  # other names callers may use for the leaflet
+
+    def review_overdue(self, today: dt.date) -> bool:
+        """Whether the leaflet is past its review date on ``today``."""
+        due = self.next_review or self.last_reviewed.replace(year=self.last_reviewed.year + 3)
+        return today > due
 
     def section(self, number: int) -> SpeechSection | None:
         """The section with this 1-based number, the introduction for 0, None if there is none."""
@@ -195,6 +208,7 @@ def leaflet_speech(leaflet: Leaflet) -> SpeechLeaflet:
         code=leaflet.code,
         last_reviewed=leaflet.last_reviewed,
         last_reviewed_spoken=spoken_date(leaflet.last_reviewed),
+        next_review=leaflet.next_review,
         source=to_speech(leaflet.source),
         intro=SpeechSection(0, to_speech(leaflet.title), _parts(leaflet.intro)),
         sections=tuple(

@@ -163,6 +163,8 @@ class OpeningHours:
     def _open_on(self, day: dt.date, *, closures: bool = True) -> tuple[tuple[int, int], ...]:
         if self.always:
             return ((0, 24 * 60),)  # 'always' means always, bank holidays included
+        if not self.weekly:
+            return ()
         if closures and self.is_closed_day(day):
             return ()
         return self.weekly.get(day.weekday(), ())
@@ -194,6 +196,26 @@ class OpeningHours:
             return None
         # A holiday or closed date was skipped when the plain weekly hours would open sooner.
         return Opening(found, self._search(local, closures=False) != found)
+
+    def after_open_minutes(self, now: dt.datetime, minutes: int) -> dt.datetime | None:
+        """The moment ``minutes`` of opening time have passed after ``now`` (London time): a
+        call-back asked for at 16:30 with 120 minutes, on hours ending at 17:00, is due at 10:30 the
+        next opening day. None when the nurses never open (``never``, or closed for 400 days)."""
+        local = _local(now)
+        left = minutes
+        for offset in range(_SEARCH_DAYS):
+            day = local.date() + dt.timedelta(days=offset)
+            for start, end in self._open_on(day):
+                begin = _wall_time(day, start)
+                finish = _wall_time(day, end) if end < 24 * 60 else _wall_time(day + dt.timedelta(days=1), 0)
+                begin = max(begin, local)
+                if finish <= begin:
+                    continue
+                available = (finish - begin).total_seconds() / 60
+                if left <= available:
+                    return begin + dt.timedelta(minutes=left)
+                left -= int(available)
+        return None
 
     def opening_minutes(self) -> Iterable[int]:
         """Every minute of the day at which some opening period starts (for pre-rendering phrases)."""

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ivr.content.catalogue import Catalogue
 from ivr.nurse.hours import LONDON, Opening, OpeningHours
 from ivr.prompts import Prompts, Utterance
 
 __all__ = [
     "closed_utterance",
-    "digit_utterances",
+    "closed_utterance_at",
+    "day_phrase",
     "spoken_time",
     "when_phrase",
-    "whisper_utterance",
 ]
 
 _WEEKDAY_DAYS = range(2, 7)  # "on Monday" is clear up to six days ahead; a week or more names the date
@@ -56,28 +55,27 @@ def when_phrase(opening: Opening, now: dt.datetime, prompts: Prompts) -> str:
     return prompts.say("nurse.when.date", day=day, date=date, time=time).text
 
 
+def day_phrase(moment: dt.datetime, now: dt.datetime, prompts: Prompts) -> str:
+    """The day of ``moment`` as said after "after we open": "tomorrow", "on Monday" (up to six days
+    ahead), or "on Tuesday 29 December" (London dates)."""
+    at = moment.astimezone(LONDON)
+    days_ahead = (at.date() - now.astimezone(LONDON).date()).days
+    if days_ahead <= 1:
+        return prompts.say("nurse.day.tomorrow").text
+    day = _day_name(at.date(), prompts)
+    if days_ahead in _WEEKDAY_DAYS:
+        return prompts.say("nurse.day.weekday", day=day).text
+    date = f"{at.day} {prompts.say(f'nurse.months.{at.month}').text}"
+    return prompts.say("nurse.day.date", day=day, date=date).text
+
+
 def closed_utterance(hours: OpeningHours, now: dt.datetime, prompts: Prompts) -> Utterance:
     """"The nurse helpline is closed ... It opens again <when>." from the real next opening."""
-    opening = hours.next_opening(now)
+    return closed_utterance_at(hours.next_opening(now), now, prompts)
+
+
+def closed_utterance_at(opening: Opening | None, now: dt.datetime, prompts: Prompts) -> Utterance:
+    """The same, for a next opening already found (None: they never open)."""
     if opening is None:
         return prompts.say("nurse.closed.no_hours")
     return prompts.say("nurse.closed.next", when=when_phrase(opening, now, prompts))
-
-
-def whisper_utterance(catalogue: Catalogue, prompts: Prompts, slug: str | None, section: int | None) -> Utterance:
-    """What the nurse hears on answering: who is calling and what they were listening to.
-    An unknown leaflet or section is left out rather than guessed."""
-    leaflet = catalogue.by_slug(slug) if slug else None
-    if leaflet is None:
-        return prompts.say("nurse.whisper.caller")
-    found = leaflet.section(section) if section is not None else None
-    if found is None:
-        return prompts.say("nurse.whisper.leaflet", leaflet=leaflet.title)
-    if found.number == 0:
-        return prompts.say("nurse.whisper.intro", leaflet=leaflet.title)
-    return prompts.say("nurse.whisper.position", leaflet=leaflet.title, section=found.title)
-
-
-def digit_utterances(digits: str, prompts: Prompts) -> list[Utterance]:
-    """One utterance per digit, so the read-back of any number uses ten rendered clips."""
-    return [prompts.say(f"nurse.digits.{digit}") for digit in digits if digit.isdigit()]

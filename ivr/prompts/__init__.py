@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import functools
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import yaml
 
 from ivr.errors import PromptError
 
-__all__ = ["PROMPTS_DIR", "Prompts", "Utterance", "load_prompts"]
+__all__ = ["PROMPTS_DIR", "RATES", "Prompts", "Rate", "Utterance", "load_prompts"]
 
 PROMPTS_DIR = Path(__file__).resolve().parent
+Rate = Literal["normal", "slow"]  # how fast an utterance is spoken (rendered at both)
+RATES: tuple[Rate, ...] = ("normal", "slow")
 
 
 @dataclass(frozen=True)
@@ -46,15 +49,28 @@ def _placeholders(template: str) -> set[str]:
     return set(_names(template))
 
 
+SAID_KEPT = 20_000  # utterances kept per Prompts (a few MB at most): the same sentence is asked for again and again
+
+
 @dataclass(frozen=True)
 class Prompts:
     locale: str
     templates: dict[str, str]
     files: dict[str, Path]  # prompt id -> file it came from, for messages
+    _said: dict[tuple[object, ...], Utterance] = field(default_factory=dict, repr=False, compare=False)
 
     def say(self, prompt_id: str, **params: object) -> Utterance:
         """The utterance for ``prompt_id`` with its placeholders filled; PromptError if it
         does not exist or the placeholders given differ from those in the sentence."""
+        key = (prompt_id, *params.items())
+        found = self._said.get(key)
+        if found is None:
+            found = self._fill(prompt_id, params)
+            if len(self._said) < SAID_KEPT:
+                self._said[key] = found
+        return found
+
+    def _fill(self, prompt_id: str, params: dict[str, object]) -> Utterance:
         template = self.templates.get(prompt_id)
         if template is None:
             raise PromptError(

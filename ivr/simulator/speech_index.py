@@ -68,11 +68,11 @@ class SpeechIndex:
         cannot be loaded, since a transcript without ids is still a transcript."""
         from ivr.errors import IvrError
         from ivr.runtime import load_runtime
-        from ivr.speech.sources import speech_items
+        from ivr.speech.sources import leaflet_utterances
 
         try:
             runtime = load_runtime(settings)
-            items = speech_items(runtime.catalogue, runtime.prompts, settings)
+            items = leaflet_utterances(runtime.catalogue)  # prompts are known by their templates
         except IvrError as exc:
             log.warning("cannot load the line's content, transcript ids are unknown: %s", exc)
             return cls()

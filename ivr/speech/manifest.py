@@ -14,7 +14,8 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+
+from ivr.prompts import RATES, Rate
 
 __all__ = [
     "AUDIO_FILE_RE",
@@ -32,8 +33,6 @@ MANIFEST_NAME = "manifest.json"
 # The web server checks names against this before touching the disk; --prune deletes only these.
 AUDIO_FILE_RE = re.compile(r"[0-9a-f]{32}\.wav")
 
-Rate = Literal["normal", "slow"]
-RATES: tuple[Rate, ...] = ("normal", "slow")
 log = logging.getLogger(__name__)
 
 

@@ -47,14 +47,16 @@ class Base(DeclarativeBase):
 
 class Message(Base):
     """A voicemail left for the nurses. Keyed by Twilio's RecordingSid: the <Record> action and the
-    recording status callback may each arrive more than once, in either order, and fill one row."""
+    recording status callback may each arrive more than once, in either order, and fill one row.
+    The caller's full number is kept (staff must be able to ring back) and shown only to staff."""
 
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
     call_sid: Mapped[str] = mapped_column(String(64), index=True)
-    caller_masked: Mapped[str] = mapped_column(String(32))  # never the full number: not needed here
+    caller_masked: Mapped[str] = mapped_column(String(32))  # for lists and logs
+    caller_number: Mapped[str | None] = mapped_column(String(20))  # E.164, to ring back; staff pages only
     leaflet: Mapped[str | None] = mapped_column(String(120))
     section: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(16))  # "busy" or "closed": why the caller was not put through
@@ -62,6 +64,7 @@ class Message(Base):
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     recording_status: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # when the caller was told to expect a call
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     done_by: Mapped[str | None] = mapped_column(String(120))
 
@@ -78,8 +81,9 @@ class CallbackRequest(Base):
     number_source: Mapped[str] = mapped_column(String(16))  # "caller" (their own line) or "keyed"
     leaflet: Mapped[str | None] = mapped_column(String(120))
     section: Mapped[int | None] = mapped_column(Integer)
-    reason: Mapped[str] = mapped_column(String(16))  # "busy" or "closed"
+    reason: Mapped[str] = mapped_column(String(16))  # "busy", "no-answer" or "closed"
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # when the caller was told to expect the call
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     done_by: Mapped[str | None] = mapped_column(String(120))
 
@@ -130,7 +134,8 @@ class CallEvent(Base):
     part: Mapped[int | None] = mapped_column(Integer)
     rate: Mapped[str | None] = mapped_column(String(8))
     seconds: Mapped[float | None] = mapped_column(Float)  # the part's length (audio, or estimated)
-    detail: Mapped[str | None] = mapped_column(String(32))  # e.g. a transfer's outcome
+    detail: Mapped[str | None] = mapped_column(String(32))  # e.g. a transfer's outcome, what spoken words chose
+    confidence: Mapped[float | None] = mapped_column(Float)  # how sure speech recognition was (never the words)
 
 
 class StaffUser(Base):

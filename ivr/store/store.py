@@ -195,7 +195,7 @@ class Store:
 
     def save_callback(
         self, *, call_sid: str, number: str, number_source: str,
-        leaflet: str | None, section: int | None, reason: str,
+        leaflet: str | None, section: int | None, reason: str, due_at: dt.datetime | None = None,
     ) -> tuple[CallbackRequest, bool]:
         """Commit a call-back request for this call; returns (row, created).
 
@@ -209,7 +209,7 @@ class Store:
         def create() -> CallbackRequest:
             return CallbackRequest(
                 call_sid=call_sid, number=number, number_source=number_source,
-                leaflet=leaflet, section=section, reason=reason,
+                leaflet=leaflet, section=section, reason=reason, due_at=due_at,
             )
 
         def update(row: CallbackRequest) -> None:
@@ -235,7 +235,7 @@ class Store:
     def save_message(
         self, *, recording_sid: str, call_sid: str, caller_masked: str, leaflet: str | None,
         section: int | None, reason: str, recording_url: str | None, duration_seconds: int | None,
-        recording_status: str | None = None,
+        recording_status: str | None = None, caller_number: str | None = None, due_at: dt.datetime | None = None,
     ) -> tuple[Message, bool]:
         """Commit a message (from the <Record> action or the recording status callback); returns
         (row, created). Idempotent on ``recording_sid``: a repeat fills in what is missing."""
@@ -248,6 +248,7 @@ class Store:
                 recording_sid=recording_sid, call_sid=call_sid, caller_masked=caller_masked, leaflet=leaflet,
                 section=section, reason=reason, recording_url=recording_url,
                 duration_seconds=duration_seconds, recording_status=recording_status,
+                caller_number=caller_number, due_at=due_at,
             )
 
         def update(row: Message) -> None:
@@ -258,6 +259,8 @@ class Store:
                 row.leaflet, row.section = leaflet, section
             if row.reason == "unknown" and reason != "unknown":
                 row.reason = reason
+            row.caller_number = row.caller_number or caller_number
+            row.due_at = row.due_at or due_at
 
         return self._upsert(find, create, update)
 

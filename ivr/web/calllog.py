@@ -1,9 +1,10 @@
 """Hooks that log every call through its webhooks, best effort: logging never delays or breaks a call.
 
-An ``after_request`` hook on the app, for the voice and nurse blueprints only, reads what the
-webhook was asked and what it answered (:func:`ivr.calllog.webhook_facts`), counts it for
-``/metrics`` and hands it to the process's :class:`ivr.calllog.CallLogWriter`, whose thread
-writes it within moments: a slow or failing database never holds a caller up. Failures are
+An ``after_request`` hook on the app, for the call's webhooks only, takes the facts the view
+noted from the engine's step (``g.ivr_step_facts``; :func:`ivr.calllog.webhook_facts` adds the
+call and time), counts them for ``/metrics`` and hands them to the process's
+:class:`ivr.calllog.CallLogWriter`, whose thread writes them within moments: a slow or failing
+database never holds a caller up. Failures are
 logged (without the caller's number) and dropped. :func:`flush` waits for this process's
 pending facts (the staff dashboard calls it, so a call just made is counted).
 """
@@ -13,17 +14,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 
 from ivr.calllog import CallLogWriter, webhook_facts
 from ivr.calllog.facts import Read
+from ivr.dialogue.steps import leaflet_part_id
 from ivr.runtime import Runtime, current_runtime
 from ivr.store.models import utcnow
 
 __all__ = ["WEBHOOK_BLUEPRINTS", "flush", "init_app", "part_seconds"]
 
 log = logging.getLogger(__name__)
-WEBHOOK_BLUEPRINTS = ("voice", "nurse")
+WEBHOOK_BLUEPRINTS = ("voice", "voice_legacy")
 WORDS_PER_SECOND = {"normal": 2.5, "slow": 1.8}  # for a part with no rendered audio (spoken by <Say>)
 
 
@@ -34,7 +36,7 @@ def _durations(runtime: Runtime) -> dict[tuple[str, str], float]:
 def part_seconds(runtime: Runtime, durations: Mapping[tuple[str, str], float], read: Read) -> float | None:
     """How long the part takes to say: its rendered audio's length, else an estimate from its
     words; None for a part that does not exist."""
-    found = durations.get((f"leaflet/{read.leaflet}/{read.section}/{read.part}", read.rate))
+    found = durations.get((leaflet_part_id(read.leaflet, read.section, read.part), read.rate))
     if found is not None:
         return found
     leaflet = runtime.catalogue.by_slug(read.leaflet)
@@ -59,10 +61,11 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _log_call(response: Response) -> Response:
-        if request.blueprint not in WEBHOOK_BLUEPRINTS or response.status_code != 200:
-            return response  # refused (403) requests are not calls
+        step = g.get("ivr_step_facts")
+        if request.blueprint not in WEBHOOK_BLUEPRINTS or response.status_code != 200 or step is None:
+            return response  # refused (403) requests are not calls; a fault's apology moves nothing on
         try:
-            facts = webhook_facts(request.endpoint or "", request.args, request.form, response.get_data(), utcnow())
+            facts = webhook_facts(request.endpoint or "", request.form, step, utcnow())
             if facts is None:
                 return response
             runtime = current_runtime()

@@ -135,10 +135,10 @@ def _same_site_problem() -> str | None:
 def _index() -> SpeechIndex:
     """Names what the line says (prompt ids, leaflet parts), built once per process."""
     if _INDEX not in current_app.extensions:
-        from ivr.speech.sources import speech_items
+        from ivr.speech.sources import leaflet_utterances
 
         runtime = current_runtime()
-        items = speech_items(runtime.catalogue, runtime.prompts, runtime.settings)
+        items = leaflet_utterances(runtime.catalogue)  # prompts are known by their templates
         current_app.extensions[_INDEX] = SpeechIndex.build(items, runtime.manifest, runtime.prompts)
     return current_app.extensions[_INDEX]
 

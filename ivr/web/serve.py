@@ -63,19 +63,21 @@ def _render_missing(runtime: Runtime) -> None:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes.")
 @click.option("--no-render", is_flag=True, help="Do not render missing audio first.")
 def serve_command(host: str, port: int, workers: int, no_render: bool) -> None:
-    """Run the line: render missing audio, check the phone tree, then serve on gunicorn.
+    """Run the line: check the call engine, render missing audio, then serve on gunicorn.
 
     Fails (exit 1, with the file and line) when a setting, a leaflet, the prompts or the key map
     is wrong: the line refuses to start rather than answer calls badly.
     """
-    from ivr import tree
+    from ivr.dialogue.engine import build_engine
+    from ivr.dialogue.explore import situations
     from ivr.runtime import load_runtime
 
     settings = load_settings()
     runtime = load_runtime(settings)
-    errors = [f for f in tree.check_tree(runtime.catalogue, runtime.prompts) if f.level == "error"]
-    if errors:
-        raise click.ClickException("the phone tree is broken:\n" + "\n".join(str(f) for f in errors))
+    engine = build_engine(settings, runtime.catalogue, runtime.prompts)
+    for situation in situations(engine):  # a missing prompt stops the start here, not on a caller
+        engine.enter(engine.nurse_entry(engine.leaflets.top()), situation.context)
+        engine.answer(situation.context)
     if not no_render:
         _render_missing(runtime)
     url = f"http://{host}:{port}/voice"

@@ -14,7 +14,6 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, Response, abort, request
 from twilio.request_validator import RequestValidator, add_port, compare, remove_port
-from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.sansio.utils import get_current_url
 
@@ -94,16 +93,8 @@ def twiml_response(twiml: object) -> Response:
 
 def _fault_target(faults_seen: int) -> str:
     """The main menu after a first fault, the nurse line after a second (no menu loop).
-
-    Falls back to the plain paths when an endpoint is not registered in this app."""
-    from flask import url_for
-    from werkzeug.routing import BuildError
-
-    endpoint, path = ("voice.menu", "/voice/menu") if faults_seen < 2 else ("nurse.start", "/nurse")
-    try:
-        return url_for(endpoint, faults=faults_seen)
-    except BuildError:
-        return f"{path}?faults={faults_seen}"
+    A fault there too ends in the nurse line again: it never builds a menu."""
+    return f"{request.script_root}{'/voice/menu' if faults_seen < 2 else '/nurse'}?faults={faults_seen}"
 
 
 def apology_response() -> Response:
@@ -113,22 +104,19 @@ def apology_response() -> Response:
     Uses <Say> of the reviewed prompt (the audio path may be what failed). If even that fails
     (say, a broken prompts file), the caller is moved on without the apology: never a 5xx.
     """
-    from ivr.speech.manifest import Manifest
-    from ivr.twiml import SpeechOutput, add_speech
+    from ivr.twiml import apology_response as apology_twiml
 
     faults = request.args.get("faults", "0")
     faults_seen = int(faults) + 1 if faults.isascii() and faults.isdigit() and len(faults) < 3 else 1  # not "²"
-    response = VoiceResponse()
+    target = _fault_target(faults_seen)
     try:
         runtime = current_runtime()
         settings = runtime.settings
-        output = SpeechOutput("say", Manifest(()), "", settings.say_voice, settings.say_language)
-        add_speech(response, [runtime.prompts.say("errors.apology")], rate="normal", output=output)
+        document = apology_twiml(runtime.prompts.say("errors.apology"), settings.say_voice, settings.say_language, target)
     except Exception:
         log.exception("could not even apologise: moving the caller on without it")
-        response = VoiceResponse()
-    response.redirect(_fault_target(faults_seen), method="POST")
-    return twiml_response(response)
+        document = apology_twiml(None, "", "", target)
+    return twiml_response(document)
 
 
 def register_safety_nets(blueprint: Blueprint) -> None:

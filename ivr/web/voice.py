@@ -1,79 +1,144 @@
-"""The voice webhooks: Twilio's "a call comes in" (``POST /voice``) and every step of the phone tree.
+"""The call's webhooks: every request Twilio makes during a call, answered by the call engine.
 
-URLs (all POST, all signed; the position travels in the query string, see ``ivr.tree.Position``):
+Each view only parses the request, stores what must be stored, and renders the engine's step
+(:mod:`ivr.dialogue` decides everything a caller hears). URLs (all POST, all signed; the position
+travels in the query string, see :class:`ivr.dialogue.steps.Position`):
 
-- ``/voice``: greeting, then the main menu.            endpoint ``voice.answer``
-- ``/voice/menu``: the main menu.                        endpoint ``voice.menu``
-- ``/voice/read?l=SLUG&s=N&p=M&r=normal|slow[&w=1]``: read from that part.   ``voice.read``
-- ``/voice/at?k=KIND&...``: arrive at any other position.                     ``voice.at``
-- ``/voice/key?k=KIND&...``: a <Gather>'s action: ``Digits`` pressed there, or (no Digits,
-  from the <Redirect> after it) the caller said nothing.                      ``voice.key``
+- ``/voice``: a call comes in: the greeting and the main menu.          endpoint ``voice.answer``
+- ``/voice/at?k=KIND&...``: arrive at a position.                        ``voice.at``
+- ``/voice/key?k=KIND&...``: a <Gather>'s action: ``Digits`` or ``SpeechResult`` there, or (from
+  the <Redirect> after it, with neither) the caller said nothing.        ``voice.key``
+- ``/voice/dial?...``: the transfer to the nurses ended (``DialCallStatus``).  ``voice.dial``
+- ``/voice/whisper?...``: the nurse's leg, before the caller is connected.    ``voice.whisper``
+- ``/voice/record?...``: <Record> ended: the message is saved, then confirmed. ``voice.record``
+- ``/voice/recording?...``: Twilio's recording status callback (fills in the recording's URL).
+- ``/voice/menu`` and ``/nurse``: the main menu and the nurse line (the safety nets' targets).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Hashable
 
-from flask import Blueprint, Flask, Response, current_app, request, url_for
-from werkzeug.routing import BuildError
+from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 
+from ivr.calllog.facts import Said, StepFacts, step_facts
+from ivr.dialogue.engine import CallEngine, build_engine
+from ivr.dialogue.speaking import LineRules
+from ivr.dialogue.steps import (
+    NURSE_KINDS,
+    CallContext,
+    DialEnded,
+    Event,
+    Heard,
+    Keys,
+    NoInput,
+    Position,
+    Recorded,
+    Reply,
+    Save,
+    SaveCallback,
+    SaveMessage,
+    Step,
+    small_int,
+)
+from ivr.dialogue.understanding import hints_for, interpreted
+from ivr.errors import StoreError
+from ivr.nurse.numbers import check_e164, mask_number, uk_callback_number
 from ivr.runtime import current_runtime
-from ivr.tree import Position, Step, Tree
-from ivr.twiml import SpeechOutput, audio_base_url, fully_rendered, step_response
+from ivr.twiml import LineOutput, SpeechOutput, audio_base_url, empty_response, fully_rendered, step_response
+from ivr.web.database import current_store
 from ivr.web.twilio_hooks import host_url, register_safety_nets, twiml_response
 
-__all__ = ["ANSWERS_KEPT", "Answers", "bp", "init_app", "nurse_url"]
+__all__ = ["ANSWERS_KEPT", "Answers", "bp", "current_engine", "init_app"]
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
+legacy = Blueprint("voice_legacy", __name__)  # /nurse: the safety nets' way to the nurse line
 register_safety_nets(bp)
+register_safety_nets(legacy)
 
 ANSWERS_KEPT = 2048  # TwiML documents kept per worker (about 1 kB each)
 LONGEST_CACHED_DIGITS = 16  # longer key sequences (junk, or a code) are answered afresh
+MAX_SPEECH = 200  # characters of SpeechResult considered (a menu answer is a few words)
 
 
-def nurse_url(position: Position | None) -> str:
-    """``nurse.start`` with the position (l, s, p, r) where there is one; the plain path
-    ``/nurse?...`` if the nurse line is not registered in this app (it answers 404 then)."""
-    params: dict[str, str] = {}
-    if position is not None and position.slug:
-        params["l"] = position.slug
-        if position.kind in ("read", "pause", "end"):
-            params.update(s=str(position.section), p=str(position.part))
-        params["r"] = position.rate
-    try:
-        return url_for("nurse.start", **params)
-    except BuildError:
-        query = "&".join(f"{name}={value}" for name, value in params.items())
-        return "/nurse" + (f"?{query}" if query else "")
+# --- the engine, the time, and the call ------------------------------------------------------
+
+
+def current_engine() -> CallEngine:
+    return current_app.extensions["ivr.engine"]
+
+
+def _context() -> CallContext:
+    clock: Callable[[], object] = current_app.extensions["ivr.clock"]
+    rules: LineRules = current_engine().rules
+    return CallContext(rules.moment(clock()), uk_callback_number(request.form.get("From")))  # type: ignore[arg-type]
 
 
 class _Urls:
-    def __init__(self, tree: Tree) -> None:
-        self.top = tree.top()
+    def __init__(self, top: Position) -> None:
+        self.top = top
 
     def enter(self, position: Position) -> str:
         if position == self.top:
             return url_for("voice.menu")
-        if position.kind == "read":
-            params = position.params()
-            del params["k"]
-            return url_for("voice.read", **params)
         return url_for("voice.at", **position.params())
 
     def key(self, position: Position) -> str:
         return url_for("voice.key", **position.params())
 
-    def nurse(self, position: Position | None) -> str:
-        return nurse_url(position)
+    def dial(self, position: Position) -> str:
+        return url_for("voice.dial", **position.params())
+
+    def whisper(self, position: Position) -> str:
+        return url_for("voice.whisper", **position.params())
+
+    def record(self, position: Position) -> str:
+        return url_for("voice.record", **position.params())
+
+    def recording(self, position: Position) -> str:
+        return url_for("voice.recording", **position.params())
+
+
+def _output() -> LineOutput:
+    runtime = current_runtime()
+    settings = runtime.settings
+    speech = SpeechOutput(settings.speech, runtime.manifest, audio_base_url(settings, host_url()),
+                          settings.say_voice, settings.say_language)
+    return LineOutput(speech, settings.nurse_number, settings.nurse_ring_seconds, settings.message_max_seconds,
+                      settings.say_language)
+
+
+def _caller_id() -> str | None:
+    """Shown to the nurse on a transfer: the caller's own number, so a dropped call can be rung
+    back (Twilio allows the calling number as callerId); else IVR_NURSE_CALLER_ID, else the number
+    they dialled. Twilio refuses a callerId that is none of these (error 13214)."""
+    settings = current_runtime().settings
+    for number in (request.form.get("From", ""), settings.nurse_caller_id, request.form.get("To", "")):
+        if number and check_e164(number) is None:
+            return number
+    return None
+
+
+def _render(step: Step) -> tuple[str, bool]:
+    """(TwiML, whether it may be kept for the next identical request)."""
+    engine = current_engine()
+    output = _output()
+    document = step_response(step, urls=_Urls(engine.leaflets.top()), output=output, caller_id=_caller_id(),
+                             hints=hints_for(engine, step))
+    return str(document), fully_rendered(step, output.speech)
+
+
+# --- answers kept ----------------------------------------------------------------------------
 
 
 class Answers:
-    """The TwiML already built for a request, by what it depends on: the phone tree is pure, so
-    the same position and key (and the same host, which is in the audio URLs) always give the
-    same document. Building one (tree, TwiML elements, url_for, XML) is most of a webhook's work.
+    """The TwiML already built for a request, by what it depends on: the engine is pure, so the same
+    position, event and hours (and the same host, which is in the audio URLs) give the same document.
+    Only leaflet steps are kept (the nurse line's name the caller's number and the time).
 
     A document in which some audio was missing (spoken by <Say>, with a warning logged) is not
     kept, so the warning is logged on every such request. At most ``size`` documents are kept,
@@ -82,85 +147,273 @@ class Answers:
 
     def __init__(self, size: int = ANSWERS_KEPT) -> None:
         self.size = size
-        self._kept: dict[Hashable, str] = {}
+        self._kept: dict[Hashable, tuple[str, StepFacts]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._kept)
 
-    def get(self, key: Hashable | None, build: Callable[[], tuple[str, bool]]) -> str:
-        """The document for ``key``; ``build`` makes it (document, keep it) when it is not kept.
-        A None key is never kept. Whatever ``build`` raises propagates, and nothing is kept."""
-        document = self._kept.get(key) if key is not None else None
-        if document is None:
-            document, keep = build()
+    def get(self, key: Hashable | None, build: Callable[[], tuple[str, StepFacts, bool]]) -> tuple[str, StepFacts]:
+        """The document for ``key``; ``build`` makes it (document, facts, keep it) when it is not
+        kept. A None key is never kept. Whatever ``build`` raises propagates; nothing is kept."""
+        found = self._kept.get(key) if key is not None else None
+        if found is None:
+            document, facts, keep = build()
+            found = (document, facts)
             if keep and key is not None:
                 with self._lock:
-                    self._kept[key] = document
+                    self._kept[key] = found
                     while len(self._kept) > self.size:
                         del self._kept[next(iter(self._kept))]
-        return document
+        return found
 
 
-def _tree() -> Tree:
-    return current_app.extensions["ivr.tree"]
+def _answer_with(step_of: Callable[[CallContext], Reply], *, cache_key: Hashable | None,
+                 came_from: Position | None, event: Event | None) -> Response:
+    """Run the engine (through the answers kept, for a leaflet step), store a save it asks for,
+    render, and note the facts for the call log."""
+    context = _context()
 
-
-def _respond(kind: str, given: Hashable, step: Callable[[Tree], Step], *, keep: bool = True) -> Response:
-    """The TwiML for ``step(tree)``, from the answers kept when this (kind, given) was answered
-    before for this host; built afresh (and not kept) when ``keep`` is false."""
-
-    def build() -> tuple[str, bool]:
-        runtime = current_runtime()
-        settings = runtime.settings
-        output = SpeechOutput(settings.speech, runtime.manifest, audio_base_url(settings, host_url()),
-                              settings.say_voice, settings.say_language)
-        tree = _tree()
-        made = step(tree)
-        return str(step_response(made, urls=_Urls(tree), output=output)), fully_rendered(made, output)
+    def build() -> tuple[str, StepFacts, bool]:
+        reply = step_of(context)
+        save: Save | None = None
+        saved: bool | None = None
+        if not isinstance(reply, Step):
+            save, saved = reply, _save(reply, context)
+            reply = current_engine().after_save(save, saved, context)
+        document, complete = _render(reply)
+        said = None
+        if isinstance(event, Heard) and came_from is not None:
+            said = Said(came_from.kind, interpreted(current_engine(), came_from, event, context), event.confidence)
+        facts = step_facts(reply, came_from=came_from, event=event, open_now=context.moment.open,
+                           save=save, saved=saved, said=said)
+        keep = complete and saved is None and reply.position.kind not in NURSE_KINDS
+        return document, facts, keep
 
     answers: Answers = current_app.extensions["ivr.answers"]
-    key = (kind, given, host_url(), request.script_root) if keep else None
-    return twiml_response(answers.get(key, build))
+    key = None if cache_key is None else (cache_key, context.moment.key, host_url(), request.script_root)
+    document, facts = answers.get(key, build)
+    g.ivr_step_facts = facts
+    return twiml_response(document)
+
+
+# --- storing ---------------------------------------------------------------------------------
+
+
+def _save(save: Save, context: CallContext) -> bool:
+    """Commit the request; True once it is committed (only then is the caller told it is saved)."""
+    store = current_store()
+    engine = current_engine()
+    leaflet, section = engine.leaflets.listening_to(save.position)
+    where = {"leaflet": leaflet.slug if leaflet else None, "section": section.number if section else None}
+    call_sid = request.form.get("CallSid", "")[:64]
+    reason = save.position.reason or "unknown"
+    try:
+        if isinstance(save, SaveMessage):
+            row, created = store.save_message(
+                recording_sid=save.recording_sid, call_sid=call_sid, caller_masked=mask_number(request.form.get("From")),
+                caller_number=uk_callback_number(request.form.get("From")) or _e164(request.form.get("From")),
+                reason=reason, recording_url=_recording_url(save.recording_sid),
+                duration_seconds=small_int(request.form.get("RecordingDuration"), 0, 86400), due_at=save.due, **where,
+            )
+            log.info("message %d %s (%s)", row.id, "saved" if created else "already saved", mask_number(request.form.get("From")))
+        else:
+            assert isinstance(save, SaveCallback)
+            # Twilio always sends CallSid; without one, never merge two callers' requests into one row.
+            row_cb, created = store.save_callback(
+                call_sid=call_sid or f"none-{uuid.uuid4().hex}", number=save.number, number_source=save.source,
+                reason=reason, due_at=save.due, **where,
+            )
+            log.info("call-back request %d %s for %s", row_cb.id, "saved" if created else "already saved",
+                     mask_number(save.number))
+    except StoreError as exc:
+        log.error("could not save a %s for %s (CallSid %s): %s", "message" if isinstance(save, SaveMessage)
+                  else "call-back request", mask_number(request.form.get("From")), call_sid or "?", exc)
+        return False
+    return True
+
+
+def _e164(number: str | None) -> str | None:
+    return number if number and check_e164(number) is None else None
+
+
+def _recording_url(sid: str) -> str | None:
+    """The recording's address: as Twilio sent it, or its REST address under the call's account."""
+    sent = request.form.get("RecordingUrl", "")[:500]
+    if sent:
+        return sent
+    account = request.form.get("AccountSid", "")
+    if not (account.startswith("AC") and account.isalnum() and len(account) <= 64):
+        return None
+    base = current_runtime().settings.twilio_api_base_url
+    return f"{base}/2010-04-01/Accounts/{account}/Recordings/{sid}"
+
+
+def _recording_sid() -> str:
+    sid = request.form.get("RecordingSid", "")
+    if not sid:  # older requests name the recording only in its URL: .../Recordings/RE...
+        sid = request.form.get("RecordingUrl", "").rstrip("/").rsplit("/", 1)[-1]
+    return sid[:64] if sid.startswith("RE") and sid.isalnum() else ""
+
+
+# --- the webhooks ----------------------------------------------------------------------------
+
+
+def _position() -> Position:
+    return Position.from_params(request.args)
+
+
+def _event_from_gather() -> Event:
+    """Keys (Digits), words (SpeechResult with Confidence), or nothing (the Redirect after it)."""
+    digits = request.form.get("Digits")
+    if digits:
+        return Keys(digits)
+    speech = request.form.get("SpeechResult")
+    if speech is not None and speech.strip():
+        try:
+            confidence = float(request.form.get("Confidence", "0"))
+        except ValueError:
+            confidence = 0.0
+        confidence = confidence if 0.0 <= confidence <= 1.0 else 0.0  # nan, inf and junk are "not sure"
+        return Heard(speech[:MAX_SPEECH], confidence)
+    return NoInput()
 
 
 @bp.post("")
 def answer() -> Response:
-    log.info("call %s answered", request.form.get("CallSid", "?"))
-    return _respond("answer", None, lambda tree: tree.answer())
+    log.info("call %s answered", request.form.get("CallSid", "?")[:64])
+    return _answer_with(lambda context: current_engine().answer(context), cache_key=("answer",),
+                        came_from=None, event=None)
 
 
 @bp.post("/menu")
 def menu() -> Response:
-    return _respond("menu", None, lambda tree: tree.enter(tree.top()))
+    top = current_engine().leaflets.top()
+    return _answer_with(lambda context: current_engine().enter(top, context), cache_key=("enter", top),
+                        came_from=None, event=None)
 
 
 @bp.post("/read")
-def read() -> Response:
+def read() -> Response:  # the URL of reading before the one engine, for calls in progress at an upgrade
     position = Position.from_params(request.args, kind="read")
-    return _respond("enter", position, lambda tree: tree.enter(position))
+    return _answer_with(lambda context: current_engine().enter(position, context), cache_key=("enter", position),
+                        came_from=None, event=None)
 
 
 @bp.post("/at")
 def at() -> Response:
-    position = Position.from_params(request.args)
-    return _respond("enter", position, lambda tree: tree.enter(position))
+    position = _position()
+    return _answer_with(lambda context: current_engine().enter(position, context), cache_key=("enter", position),
+                        came_from=None, event=None)
 
 
 @bp.post("/key")
 def key() -> Response:
-    digits = request.form.get("Digits")
-    position = Position.from_params(request.args)
-    if log.isEnabledFor(logging.DEBUG):  # position.params() costs, on every key of every call
-        log.debug("call %s: %r at %s", request.form.get("CallSid", "?"), digits, position.params())
-    # Junk as long as the body allows must not fill the memory: such answers are not kept.
-    keep = digits is None or len(digits) <= LONGEST_CACHED_DIGITS
-    return _respond("press", (position, digits), lambda tree: tree.press(position, digits), keep=keep)
+    position = _position()
+    event = _event_from_gather()
+    # Junk as long as the body allows must not fill the memory; words are answered afresh.
+    cacheable = isinstance(event, NoInput) or (isinstance(event, Keys) and len(event.digits) <= LONGEST_CACHED_DIGITS)
+    return _answer_with(lambda context: current_engine().respond(position, event, context),
+                        cache_key=("press", position, event) if cacheable else None, came_from=position, event=event)
+
+
+@bp.post("/dial")
+def dial() -> Response:
+    """The <Dial> ended. Talked to a nurse -> goodbye. Anything else (busy, no-answer, failed,
+    canceled, or answered but never bridged because the whisper declined) -> what happens next."""
+    position = _position()
+    status = request.form.get("DialCallStatus", "")[:20]
+    bridged = request.form.get("DialBridged", "").lower() != "false"
+    answered = status == "completed" and bridged
+    event = DialEnded(answered, status if status != "completed" else "not-bridged")
+    log.info("nurse transfer for CallSid %s ended: %s", request.form.get("CallSid", "?")[:64],
+             "answered" if answered else event.status or "(no status)")
+    return _answer_with(lambda context: current_engine().respond(position, event, context), cache_key=None,
+                        came_from=position, event=event)
+
+
+@bp.post("/whisper")
+def whisper() -> Response:
+    """On the nurse's leg, before the bridge: who is calling, then "press 1". An empty document
+    lets Twilio connect the caller; <Hangup> ends the nurse's leg instead."""
+    position = _position()
+    return _answer_with(lambda context: current_engine().enter(position.but(kind="whisper"), context),
+                        cache_key=None, came_from=None, event=None)
+
+
+@bp.post("/record")
+def record() -> Response:
+    """<Record action>: save the message (idempotent on RecordingSid), then confirm it with a time."""
+    position = _position()
+    seconds = small_int(request.form.get("RecordingDuration"), 0, 86400) or 0
+    sid = _recording_sid()
+    event = Recorded(seconds if sid and request.form.get("RecordingUrl") else 0, sid)
+    return _answer_with(lambda context: current_engine().respond(position, event, context), cache_key=None,
+                        came_from=position, event=event)
+
+
+@bp.post("/recording")
+def recording() -> Response:
+    """recordingStatusCallback: store the recording's URL and status on its message (creating the
+    row if this arrives first, or if saving failed during the call). Answers 200 with empty TwiML
+    even when the database is down (logged): Twilio does not retry status callbacks on our say."""
+    position = current_engine().settle(_position())
+    sid = _recording_sid()
+    if sid:
+        leaflet, section = current_engine().leaflets.listening_to(position)
+        try:
+            current_store().save_message(
+                recording_sid=sid, call_sid=request.form.get("CallSid", "")[:64],
+                caller_masked=mask_number(request.form.get("From")),
+                caller_number=uk_callback_number(request.form.get("From")) or _e164(request.form.get("From")),
+                leaflet=leaflet.slug if leaflet else None, section=section.number if section else None,
+                reason=position.reason or "unknown", recording_url=_recording_url(sid),
+                duration_seconds=small_int(request.form.get("RecordingDuration"), 0, 86400),
+                recording_status=request.form.get("RecordingStatus", "")[:32] or None,
+                due_at=current_engine().rules.due(_context().moment.now),
+            )
+        except StoreError as exc:
+            log.error("could not store recording %s (CallSid %s): %s", sid, request.form.get("CallSid", "?")[:64], exc)
+    return twiml_response(empty_response())
+
+
+@legacy.post("/nurse")
+def nurse() -> Response:
+    """The nurse line from anywhere (the second fault in a call is sent here)."""
+    position = _position()
+    entry = current_engine().nurse_entry(position if position.kind != "leaflets" else position.but(kind="sections"))
+    return _answer_with(lambda context: current_engine().enter(entry, context), cache_key=None,
+                        came_from=None, event=None)
 
 
 def init_app(app: Flask) -> None:
-    """Register the voice blueprint on ``app``; ContentError if the key map is broken."""
+    """Register the call's webhooks. ConfigError (the line refuses to start) for malformed opening
+    hours, closed dates or holiday region; ContentError for a broken key map."""
+    from ivr.config import Settings
+    from ivr.errors import ConfigError
+
     runtime = app.extensions["ivr.runtime"]
-    app.extensions["ivr.tree"] = Tree(runtime.catalogue, runtime.prompts)
+    settings: Settings = runtime.settings
+    problem = check_e164(settings.nurse_number)
+    if problem:
+        raise ConfigError(
+            f"Expected the nurses' number in E.164 form like '+441632960001', got "
+            f"'{settings.nurse_number}' in IVR_NURSE_NUMBER, which {problem}.",
+            hint="Set IVR_NURSE_NUMBER to the helpline the line transfers callers to.",
+        )
+    app.extensions["ivr.engine"] = build_engine(settings, runtime.catalogue, runtime.prompts)
     app.extensions["ivr.answers"] = Answers()
+    clock = app.config.get("CLOCK")
+    if clock is None and settings.clock is not None:
+        log.warning("IVR_CLOCK is set: the line takes the time to be %s (for tests only)", settings.clock.isoformat())
+        fixed = settings.clock
+        clock = lambda: fixed  # noqa: E731
+    app.extensions["ivr.clock"] = clock or _real_clock
     app.register_blueprint(bp)
+    app.register_blueprint(legacy)
+
+
+def _real_clock() -> object:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC)

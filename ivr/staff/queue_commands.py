@@ -1,6 +1,6 @@
-"""Operator commands for the message and call-back queue (until the staff dashboard exists).
+"""Operator commands for the message and call-back queue: ``ivr callbacks`` and ``ivr messages``.
 
-Call-back numbers are shown in full here, and only here: the operator has to dial them.
+Numbers are shown in full here (and on the staff pages): the nurses have to ring them back.
 Database failures become a one-line error (StoreError through ``ivr.cli``), never a traceback.
 """
 
@@ -56,7 +56,7 @@ def callbacks_list(open_only: bool) -> None:
     for row in rows:
         source = "their own number" if row.number_source == "caller" else "number they keyed in"
         click.echo(f"#{row.id}  {_when(row.created_at)}  {row.number} ({source})  "
-                   f"nurses {row.reason}  from {_where(row)}  {_done(row)}")
+                   f"nurses {row.reason}  due {_when(row.due_at)}  from {_where(row)}  {_done(row)}")
     click.echo(f"{len(rows)} call-back request(s)" + (" open" if open_only else ""))
 
 
@@ -83,7 +83,8 @@ def messages_list(open_only: bool) -> None:
     rows = _store().messages(open_only=open_only)
     for row in rows:
         seconds = f"{row.duration_seconds} s" if row.duration_seconds else "length unknown"
-        click.echo(f"#{row.id}  {_when(row.created_at)}  {row.caller_masked}  {seconds}  nurses {row.reason}  "
+        click.echo(f"#{row.id}  {_when(row.created_at)}  {row.caller_number or row.caller_masked}  {seconds}  "
+                   f"nurses {row.reason}  due {_when(row.due_at)}  "
                    f"from {_where(row)}  {_done(row)}\n    {row.recording_url or '(recording URL not received yet)'}")
     click.echo(f"{len(rows)} message(s)" + (" open" if open_only else ""))
 
