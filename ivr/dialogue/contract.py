@@ -18,7 +18,8 @@ caller reaches it; a new leaflet, prompt or key that breaks a promise fails the 
    minutes, with a warning before it ends.
 9. Hours-aware wording: nothing offers a nurse while they are closed, nor a message as the only
    way while they are open.
-10. Stale content is said before a leaflet past its review date is read.
+10. Stale content is said (after a section's heading, before its text) when a leaflet past its
+    review date is read.
 11. After the last section of a leaflet, when to get help.
 """
 

@@ -68,7 +68,7 @@ class CallEngine:
     def __init__(self, catalogue: Catalogue, prompts: Prompts, rules: LineRules, keys: KeyMap | None = None) -> None:
         self.catalogue = catalogue
         self.rules = rules
-        self.voice = Voice(prompts, keys or load_keymap())
+        self.voice = Voice(prompts, keys or load_keymap(), speech=rules.speech_input)
         self.keys = self.voice.keys
         self.words = load_words(prompts.locale)
         self.leaflets = LeafletFlow(catalogue, self.voice, rules.key_timeout)
@@ -228,10 +228,10 @@ class CallEngine:
         key = self.keys.everywhere["nurse"]
         moment = context.moment
         if moment.open:
-            return self.voice.press("menu.nurse_open", key)
+            return self.voice.offer("menu.nurse_open", key)
         if moment.next_opening is None:
-            return self.voice.press("menu.nurse_closed_no_hours", key)
-        return self.voice.press("menu.nurse_closed", key, when=when_phrase(moment.next_opening, moment.now,
+            return self.voice.offer("menu.nurse_closed_no_hours", key)
+        return self.voice.offer("menu.nurse_closed", key, when=when_phrase(moment.next_opening, moment.now,
                                                                             self.voice.prompts))
 
     def _offered(self, position: Position, context: CallContext, key: str) -> Choice | None:

@@ -1,5 +1,5 @@
 """Figures about the explored call for ``ivr check``: how long before a caller hears the leaflet,
-how many keys reach each section, what was walked, and prompts nobody hears.
+how many keys reach each section, and what was walked.
 """
 
 from __future__ import annotations
@@ -39,17 +39,17 @@ def seconds_to_first_content(engine: CallEngine, exploration: Exploration,
     step: Step = engine.answer(context)
     total, keys = 0.0, []
     for _ in range(6):
-        total += sum(seconds(u) for u in step.before)
-        if any(u.id.startswith("leaflet/") for u in step.before):
-            return total, keys
+        for utterance in step.before:
+            if utterance.id.startswith("leaflet/") or utterance.id == "reading.section_start":
+                return total, keys
+            total += seconds(utterance)
         choice = next((c for c in step.listen.choices if c.numbered), None) if step.listen else None
         for utterance in step.utterances:
             if utterance.id.startswith("leaflet/") or utterance.id == "reading.section_start":
                 return total, keys
             total += seconds(utterance)
-            if choice is not None and utterance.id.endswith("_option") and f"press {engine.keys.name(choice.key)}" \
-                    in utterance.text:
-                break
+            if choice is not None and f"press {engine.keys.name(choice.key)}." in utterance.text:
+                break  # the caller presses the key as soon as it is offered
         if choice is None:
             break
         keys.append(choice.key)
@@ -62,7 +62,7 @@ def seconds_to_first_content(engine: CallEngine, exploration: Exploration,
 
 def figures(engine: CallEngine, exploration: Exploration, manifest: Manifest) -> tuple[list[str], list[Finding]]:
     """The summary lines and the findings: a warning when the first leaflet sentence comes after
-    15 s, an error for a section no key reaches, a warning for a prompt nothing says."""
+    15 s, an error for a section no key reaches."""
     lines: list[str] = []
     findings: list[Finding] = []
     lines.append(f"calls: walked {len(exploration.states)} states in {len(exploration.situations)} situations, "
@@ -92,18 +92,5 @@ def figures(engine: CallEngine, exploration: Exploration, manifest: Manifest) ->
                 listing.append(f"{name}: {keys_needed}")
     if listing:
         lines.append(f"calls: keys to reach each section: {'; '.join(listing)}")
-    said = {u.id for u in exploration.utterances()}
-    for prompt_id, path in sorted(engine.voice.prompts.files.items()):
-        if prompt_id not in said and not _said_elsewhere(prompt_id):
-            findings.append(Finding("warning", f"prompt {prompt_id!r} is never said by the line (remove it, or use it)",
-                                    path))
     return lines, findings
 
-
-def _said_elsewhere(prompt_id: str) -> bool:
-    """Prompts said outside the walked states: the apology of the safety nets, the pieces that
-    build the time phrases, and the whisper variants (gathered by ivr.dialogue.explore.wording)."""
-    return prompt_id == "errors.apology" or prompt_id.startswith((
-        "nurse.days.", "nurse.months.", "nurse.time.", "nurse.half_day.", "nurse.when.", "nurse.day.",
-        "nurse.whisper.", "nurse.digits.", "nurse.promise.", "nurse.closed.",
-    ))

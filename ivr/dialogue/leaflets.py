@@ -119,7 +119,7 @@ class LeafletFlow:
         for number, leaflet in enumerate(pages[position.page], start=1):
             key = str(number)
             choice = Choice(key, f"leaflet:{leaflet.slug}", leaflet.title, (leaflet.title, *leaflet.phrases), True)
-            options.append(Option(choice, voice.press("menu.leaflet_option", key, title=leaflet.title),
+            options.append(Option(choice, voice.offer("menu.leaflet_option", key, title=leaflet.title),
                                   Go(Position("sections", leaflet.slug, rate=position.rate))))
         if any(leaflet.code for leaflet in self.catalogue.leaflets):
             options.append(Option(Choice(keys["code"], "code", numbered=True), voice.press("menu.code", keys["code"]),
@@ -141,11 +141,11 @@ class LeafletFlow:
             phrases = (section.label, section.title, *section.phrases)
             options.append(Option(
                 Choice(key, f"section:{section.number}", section.label, phrases, True),
-                voice.press("menu.section_option", key, section=section.label),
+                voice.offer("menu.section_option", key, section=section.label),
                 Go(Position("read", leaflet.slug, section.number, 1, position.rate), stale),
             ))
         key = str(len(options) + 1)
-        options.append(Option(Choice(key, "whole", numbered=True), voice.press("menu.whole", key),
+        options.append(Option(Choice(key, "whole", numbered=True), voice.offer("menu.whole", key),
                               Go(Position("read", leaflet.slug, 0, 1, position.rate, whole=True), stale)))
         here = position.but(quiet=0, wrong=0, held="")
         if position.page + 1 < len(pages):
@@ -176,7 +176,7 @@ class LeafletFlow:
         if following is not None:
             target = Position("read", leaflet.slug, following.number, 1, position.rate, position.whole)
             options.append(Option(Choice(keys["next"], "next", following.label, (following.label, following.title)),
-                                  voice.press("reading.next", keys["next"], section=following.label), Go(target)))
+                                  voice.offer("reading.next", keys["next"], section=following.label), Go(target)))
         again = Position("read", leaflet.slug, section.number, 1, position.rate, position.whole)
         options.append(Option(Choice(keys["restart"], "restart"), voice.press("reading.again", keys["restart"]),
                               Go(again)))
@@ -219,7 +219,12 @@ class LeafletFlow:
         assert section is not None
         speech = []
         if position.part == 1:
-            speech.append(self.voice.say("reading.section_start", section=section.title))
+            heading = self.voice.say("reading.section_start", section=section.title)
+            stale = tuple(u for u in before if u.id == "reading.stale")
+            if stale:  # the leaflet's own heading first, then the caveat no key skips, then its text
+                before = (*(u for u in before if u.id != "reading.stale"), heading, *stale)
+            else:
+                speech.append(heading)
         number = position.part
         speech.append(Utterance(leaflet_part_id(leaflet.slug, section.number, number), section.parts[number - 1]))
         return Step(position, before, tuple(speech), Listen(choices, PART_TIMEOUT), Continue(self.after_part(position)))

@@ -100,21 +100,23 @@ class NurseFlow:
         back, back_said = self._back(position)
         if position.kind == "nurse-options":
             options = (
-                Option(Choice("1", "callback", numbered=True), voice.press("nurse.options.callback", "1"),
+                Option(Choice("1", "callback", numbered=True), voice.offer("nurse.options.callback", "1"),
                        Go(base.but(kind="nurse-callback"))),
-                Option(Choice("2", "message", numbered=True), voice.press("nurse.options.message", "2"),
+                Option(Choice("2", "message", numbered=True), voice.offer("nurse.options.message", "2"),
                        Go(base.but(kind="nurse-message"))),
             )
             return Menu((), options, back, (*self._again(position, context), back_said))
         if position.kind == "nurse-callback":  # the caller's own number: 1 to use it, 2 to give another
             number = context.caller_number or ""
-            header = (voice.say("nurse.callback.this_number"), *voice.number(number), self._confirm("nurse.callback.confirm"))
+            header = (voice.say("nurse.callback.this_number"), *voice.number(number),
+                      voice.offer_answers("nurse.callback.confirm"))
             due = self.rules.due(context.moment.now)
             return Menu(header, self._yes_no(SaveCallback(base, due, number, "caller"), Go(base.but(kind="nurse-keyin"))),
                         Go(base.but(kind="nurse-options")))
         if position.kind == "nurse-number":  # a keyed number read back in full
             number = position.held
-            header = (voice.say("nurse.callback.you_keyed"), *voice.number(number), self._confirm("nurse.callback.check"))
+            header = (voice.say("nurse.callback.you_keyed"), *voice.number(number),
+                      voice.offer_answers("nurse.callback.check"))
             due = self.rules.due(context.moment.now)
             return Menu(header, self._yes_no(SaveCallback(base.but(held=number), due, number, "keyed"),
                                              Go(base.but(kind="nurse-keyin"))),
@@ -128,10 +130,6 @@ class NurseFlow:
         # nurse-saved: nothing more is needed; the caller may go back or hang up
         prompt = "nurse.after_saved_menu" if back_said.id.endswith("back_menu") else "nurse.after_saved"
         return Menu((), (), back, (voice.press(prompt, self.keys.everywhere["back"]),))
-
-    def _confirm(self, prompt: str) -> Utterance:
-        answer = self.keys.answer
-        return self.voice.keyed(prompt, yes=answer["yes"], no=answer["no"])
 
     def _yes_no(self, yes: Save, no: Go) -> tuple[Option, ...]:
         answer = self.keys.answer

@@ -70,6 +70,7 @@ class Voice:
 
     prompts: Prompts
     keys: KeyMap
+    speech: bool = False  # words are listened for: offers name a word as well as a key
     _digits: dict[str, Utterance] = field(default_factory=dict, repr=False)
 
     def say(self, prompt_id: str, **params: object) -> Utterance:
@@ -78,6 +79,16 @@ class Voice:
     def press(self, prompt_id: str, key: str, **params: object) -> Utterance:
         """A sentence offering ``key`` ("For side effects, press 4.")."""
         return self.prompts.say(prompt_id, key=self.keys.name(key), **params)
+
+    def offer(self, prompt_id: str, key: str, **params: object) -> Utterance:
+        """A choice offered: "For side effects, press 4.", or with speech input on, the prompt's
+        ``_say`` form ("Say side effects, or press 4.")."""
+        return self.press(prompt_id + "_say" if self.speech else prompt_id, key, **params)
+
+    def offer_answers(self, prompt_id: str) -> Utterance:
+        """A yes/no question's answers ("If that is right, press 1 ..."), with words when listened for."""
+        answer = self.keys.answer
+        return self.keyed(prompt_id + "_say" if self.speech else prompt_id, yes=answer["yes"], no=answer["no"])
 
     def keyed(self, prompt_id: str, **keys: str) -> Utterance:
         """A sentence naming several keys by what they do ({back}, {repeat} ...)."""

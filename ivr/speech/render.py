@@ -85,12 +85,17 @@ class RenderFailed(RenderError):
         )
 
 
-def audio_file_name(text: str, voice: str, rate: Rate) -> str:
-    """The cache file name for saying ``text`` in ``voice`` at ``rate``: 32 hex digits + .wav."""
+def _is_prompt(item: Utterance) -> bool:
+    return not item.id.startswith("leaflet/")
+
+
+def audio_file_name(text: str, voice: str, rate: Rate, *, prompt: bool = False) -> str:
+    """The cache file name for saying ``text`` in ``voice`` at ``rate`` (``prompt``: a prompt of the
+    line's, spoken at the prompts' setting): 32 hex digits + .wav."""
     key = {
         "text": text,
         "voice": voice,
-        "rate": rate_setting(rate),
+        "rate": rate_setting(rate, prompt=prompt),
         "engine": engine_version(),
         "format": OUTPUT_FORMAT,
         "processing": PROCESSING_VERSION,
@@ -184,7 +189,8 @@ def render_missing(
     everything = wanted_utterances(settings, catalogue, prompts)
     selected = _selected(everything, only_leaflet)
     # Keyed by text: one prompt id can have many texts (its placeholders filled differently).
-    names = {(item.text, rate): audio_file_name(item.text, settings.voice, rate) for item in everything for rate in RATES}
+    names = {(item.text, rate): audio_file_name(item.text, settings.voice, rate, prompt=_is_prompt(item))
+             for item in everything for rate in RATES}
     todo: dict[str, Job] = {}
     reused = 0
     scratch = Path(tempfile.mkdtemp(prefix="ivr-render-"))
@@ -197,7 +203,8 @@ def render_missing(
                 reused += 1
             elif target.name not in todo:
                 todo[target.name] = Job(
-                    f"{item.id} ({rate})", item.text, settings.voice, rate_setting(rate), target, scratch
+                    f"{item.id} ({rate})", item.text, settings.voice, rate_setting(rate, prompt=_is_prompt(item)),
+                    target, scratch
                 )
     outcomes: list[Outcome] = []
     try:

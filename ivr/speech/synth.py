@@ -28,6 +28,7 @@ from typing import Any
 from ivr.speech.manifest import Rate
 
 __all__ = [
+    "PROMPT_RATE_SETTINGS",
     "RATE_SETTINGS",
     "SynthesisError",
     "Synthesiser",
@@ -43,6 +44,12 @@ __all__ = [
 #   145 -> 148.8   150 -> 153.8   155 -> 159.0   160 -> 164.3          (normal: 150-165)
 # The settings below sit mid-range. tests/test_speech_render.py re-measures on every run.
 RATE_SETTINGS: dict[Rate, int] = {"normal": 155, "slow": 115}
+# The line's own prompts are short sentences of short words ("For side effects, press 4."), which
+# eSpeak says faster for the same setting: at 155 they measured 177 words a minute against the
+# leaflet's 161. Callers must never hear the line hurry (caller-safety contract, item 8), so
+# prompts are rendered with a lower setting, measured to come out no faster than the leaflet:
+#   normal 140 -> 158 words a minute (median over the prompts), slow 104 -> 117.
+PROMPT_RATE_SETTINGS: dict[Rate, int] = {"normal": 140, "slow": 104}
 
 
 # A rendered text whose words a minute fall outside these multiples of the rate setting was not
@@ -57,9 +64,10 @@ class SynthesisError(Exception):
     """eSpeak could not render a text (unknown voice, engine error, no file within the timeout)."""
 
 
-def rate_setting(rate: Rate) -> int:
-    """The pyttsx3 rate property for a speaking rate; KeyError for an unknown rate name."""
-    return RATE_SETTINGS[rate]
+def rate_setting(rate: Rate, *, prompt: bool = False) -> int:
+    """The pyttsx3 rate property for a speaking rate (``prompt``: for the line's own prompts);
+    KeyError for an unknown rate name."""
+    return (PROMPT_RATE_SETTINGS if prompt else RATE_SETTINGS)[rate]
 
 
 @functools.cache
