@@ -117,12 +117,12 @@ def check_public_url(value: str) -> str:
         address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
     except ValueError:
         address = None
-    if address is None and not _HOST_RE.fullmatch(host):
-        raise _refuse("a host name like ivr.example.org (letters, digits, hyphens and dots)", value,
-                      f"e.g. IVR_PUBLIC_URL={_EXAMPLE}")
     if host == "localhost" or host.endswith(".localhost") or (address is not None and not address.is_global):
         raise _refuse("an address Twilio can reach from the internet", value,
                       "Give the public https:// address of a reverse proxy or tunnel in front of `ivr serve`.")
+    if address is None and not _HOST_RE.fullmatch(host):
+        raise _refuse("a host name like ivr.example.org (letters, digits, hyphens and dots)", value,
+                      f"e.g. IVR_PUBLIC_URL={_EXAMPLE}")
     return value
 
 
