@@ -8,6 +8,7 @@ is what Twilio would hold.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -70,6 +71,10 @@ def test_connect_takes_the_number_off_an_application_and_sets_post(fake_twilio: 
     """A voice application makes Twilio ignore the voice URL; GET webhooks would not be signed as the line checks."""
     fake_twilio.add_number(NUMBER, voice_application_sid="AP" + "1" * 32, voice_method="GET",
                            voice_fallback_method="GET", status_callback_method="GET")
+    status = run(fake_twilio, tmp_path, "status", "--number", NUMBER)
+    assert status.exit_code == 1
+    assert re.search(r"VoiceApplicationSid +AP1{32} +differs: connect clears it", status.output), status.output
+    assert re.search(r"VoiceMethod +GET +differs: connect sets POST", status.output), status.output
     result = run(fake_twilio, tmp_path, "connect", "--number", NUMBER)
     assert result.exit_code == 0, result.output
     record = fake_twilio.number(NUMBER)
@@ -126,6 +131,10 @@ def test_a_second_connect_changes_nothing(fake_twilio: FakeTwilio, tmp_path: Pat
 
 def test_a_number_on_a_sip_trunk_is_refused(fake_twilio: FakeTwilio, tmp_path: Path):
     fake_twilio.add_number(NUMBER, trunk_sid="TK" + "2" * 32)
+    status = run(fake_twilio, tmp_path, "status", "--number", NUMBER)
+    assert status.exit_code == 1
+    assert "differs: Twilio ignores the voice URLs while the number is on a SIP trunk" in status.output
+    assert "remove the number from its SIP trunk in the Twilio console, then run `ivr twilio connect" in status.output
     result = run(fake_twilio, tmp_path, "connect", "--number", NUMBER)
     assert result.exit_code == 1
     assert f"is on SIP trunk TK{'2' * 32}, so Twilio ignores its voice URLs" in result.output
@@ -219,7 +228,7 @@ def test_check_refuses_a_public_url_that_does_not_answer(fake_twilio: FakeTwilio
     ("https://ivr.example.org/?x=1", "no query or fragment"),
     ("https://ivr.example.org#top", "no query or fragment"),
     ("https://ivr.example.org?", "no query or fragment"),
-    ("https://ivr.example.org:443", "no :443"),
+    ("https://ivr.example.org:443", "no default port :443"),
     ("https://IVR.Example.org", "the host in lower case"),
     ("https://ivr.example.org.", "the host in lower case with no final dot"),
     ("https://ivr.example.org:99999", "a port number from 1 to 65535"),
@@ -241,9 +250,9 @@ def test_public_url_forms_twilio_would_not_sign_as_the_line_checks(value: str, e
 
 
 @pytest.mark.parametrize(("value", "hint"), [
-    ("https://IVR.Example.org", "Set IVR_PUBLIC_URL=https://ivr.example.org"),
-    ("https://ivr.example.org:443", "Set IVR_PUBLIC_URL=https://ivr.example.org"),
-    ("https://ivr.example.org?x=1", "Set IVR_PUBLIC_URL=https://ivr.example.org"),
+    ("https://IVR.Example.org", "set IVR_PUBLIC_URL=https://ivr.example.org"),
+    ("https://ivr.example.org:443", "set IVR_PUBLIC_URL=https://ivr.example.org"),
+    ("https://ivr.example.org?x=1", "set IVR_PUBLIC_URL=https://ivr.example.org"),
     ("https://ivr.example.org/line", "set IVR_PUBLIC_URL=https://ivr.example.org"),
 ])
 def test_the_hint_gives_the_plain_form(value: str, hint: str):

@@ -106,7 +106,12 @@ def status_command(ctx: click.Context, number_text: str) -> None:
     rows = compare(found.settings, public_url)
     click.echo(_header(found, account.account_sid))
     for row in rows:
-        verdict = "ok" if row.matches else f"differs: connect sets {_shown(row.wanted)}"
+        if row.matches:
+            verdict = "ok"
+        elif row.field == "TrunkSid":
+            verdict = "differs: Twilio ignores the voice URLs while the number is on a SIP trunk"
+        else:
+            verdict = f"differs: connect sets {row.wanted}" if row.wanted else "differs: connect clears it"
         click.echo(f"  {row.field:<22}{_shown(row.now):<48} {verdict}")
     differing = [row.field for row in rows if not row.matches]
     if not differing:

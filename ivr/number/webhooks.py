@@ -100,19 +100,18 @@ def check_public_url(value: str) -> str:
                       "Twilio sends callers' key presses there: put the line behind TLS "
                       "(a reverse proxy or tunnel) and give its https:// address.")
     if parts.query or parts.fragment or value.endswith(("?", "#")):
-        raise _refuse("no query or fragment ('?' or '#')", value, f"Set IVR_PUBLIC_URL={plain}")
+        raise _refuse("no query or fragment ('?' or '#')", value, f"The line adds its own paths to it: set IVR_PUBLIC_URL={plain}")
     if parts.path:
         raise _refuse("no path after the host", value,
                       f"The line answers at the root of its host (Twilio calls {VOICE_PATH} there): "
                       f"serve it at the root and set IVR_PUBLIC_URL={plain}")
     if colon and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise _refuse("a port number from 1 to 65535", value, f"e.g. IVR_PUBLIC_URL={_EXAMPLE}")
+    signed = "Twilio signs the address exactly as it is set, so write it in its one plain form"
     if port == "443":
-        raise _refuse("no :443 (the default port, written out, is a second form of the address "
-                      "that Twilio would sign)", value, f"Set IVR_PUBLIC_URL={plain}")
+        raise _refuse("no default port :443", value, f"{signed}: set IVR_PUBLIC_URL={plain}")
     if host != host.lower() or host.endswith("."):
-        raise _refuse("the host in lower case with no final dot (Twilio signs the address exactly "
-                      "as written)", value, f"Set IVR_PUBLIC_URL={plain}")
+        raise _refuse("the host in lower case with no final dot", value, f"{signed}: set IVR_PUBLIC_URL={plain}")
     try:
         address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
     except ValueError:
