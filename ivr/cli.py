@@ -33,6 +33,7 @@ def main() -> None:
 def _register() -> None:
     from ivr.checks import check_command
     from ivr.content.commands import import_command
+    from ivr.number.commands import twilio_group
     from ivr.simulator.commands import call_command
     from ivr.speech.commands import render_command
     from ivr.staff.commands import users_group
@@ -41,7 +42,7 @@ def _register() -> None:
 
     for command in (
         import_command, check_command, render_command, serve_command, call_command,
-        callbacks_group, messages_group, users_group,
+        callbacks_group, messages_group, users_group, twilio_group,
     ):
         main.add_command(command)
 

@@ -24,7 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # name -> (default, one-line description). The README's settings table lists exactly these.
 SETTINGS: dict[str, tuple[str, str]] = {
     "TWILIO_AUTH_TOKEN": ("", "Twilio auth token; signs every webhook. Unset: a local development token is made in the instance folder, and only the simulator can call."),
-    "IVR_PUBLIC_URL": ("", "Base URL Twilio uses to reach the line (https://ivr.example.org), for absolute audio URLs and signature checks behind a proxy."),
+    "IVR_PUBLIC_URL": ("", "Base URL Twilio uses to reach the line (https://ivr.example.org), for absolute audio URLs, signature checks behind a proxy, and the webhooks `ivr twilio connect` sets."),
     "IVR_SPEECH": ("audio", "`audio`: play the rendered files; `say`: Twilio's <Say> of the same text."),
     "IVR_SAY_VOICE": ("Polly.Amy", "Twilio voice for <Say> (IVR_SPEECH=say, and for any part whose audio is missing)."),
     "IVR_SAY_LANGUAGE": ("en-GB", "Language for <Say>."),
@@ -48,8 +48,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_CALLBACK_FROM": ("", "The number call-backs come from, in E.164 (+44...), told to callers when a call-back or message is saved. Unset: not said."),
     "IVR_SPEECH_INPUT": ("on", "`on`: callers may say a choice as well as press a key (Twilio speech recognition, charged by Twilio); `off`: keys only."),
     "IVR_LOG_LEVEL": ("INFO", "Logging level."),
-    "TWILIO_ACCOUNT_SID": ("", "Twilio account SID (AC...); with TWILIO_AUTH_TOKEN, lets the staff pages fetch message recordings from Twilio. Unset: recordings are not played."),
-    "TWILIO_API_BASE_URL": ("https://api.twilio.com", "Where message recordings are fetched from (Twilio's REST API, scheme and host only); change it only for tests or a Twilio edge/region (https://api.dublin.ie1.twilio.com)."),
+    "TWILIO_ACCOUNT_SID": ("", "Twilio account SID (AC...); with TWILIO_AUTH_TOKEN, lets `ivr twilio connect` set the line's number and the staff pages fetch message recordings from Twilio. Unset: recordings are not played."),
+    "TWILIO_API_BASE_URL": ("https://api.twilio.com", "Twilio's REST API, scheme and host only (`ivr twilio` and message recordings use it); change it only for tests or a Twilio edge/region (https://api.dublin.ie1.twilio.com)."),
     "IVR_METRICS": ("staff", "Who may read `/metrics`: `staff` (a staff login, or the bearer token IVR_METRICS_TOKEN) or `open` (anyone who can reach it: bind to a private network)."),
     "IVR_METRICS_TOKEN": ("", "Bearer token a Prometheus scraper sends to read `/metrics` when IVR_METRICS=staff (Authorization: Bearer ...). Unset: staff login only."),
     "IVR_PHONE": ("", "Who may use the browser phone at `/phone`: `open` (anyone who can reach the app), `staff` (a staff login) or `off`. Unset: `open` with the local development token, `staff` once TWILIO_AUTH_TOKEN is set."),

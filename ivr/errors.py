@@ -9,7 +9,9 @@
     │   ├── SourceNotUnderstood   ``ivr import`` cannot read a source (empty, binary, no sections)
     │   └── PromptError           a prompt id is missing or its placeholders do not match
     ├── RenderError               speech synthesis failed for one or more parts
-    └── StoreError                the message / call-back database could not be reached or written
+    ├── StoreError                the message / call-back database could not be reached or written
+    └── TwilioNumberError         ``ivr twilio``: the number is malformed or not on the account, or
+                                  Twilio's API could not be reached or would not make the change
 
 Every error carries a human message and, where it helps, the file, line and a hint, so that
 operators see "leaflets/x.md:12: ... Hint: ..." rather than a traceback.
@@ -28,6 +30,7 @@ __all__ = [
     "RenderError",
     "SourceNotUnderstood",
     "StoreError",
+    "TwilioNumberError",
 ]
 
 
@@ -82,3 +85,9 @@ class RenderError(IvrError):
 
 class StoreError(IvrError):
     """The database for messages and call-backs could not be reached or written."""
+
+
+class TwilioNumberError(IvrError):
+    """``ivr twilio connect`` / ``status`` cannot read or set the line's Twilio number: the number
+    given is not in E.164 form or not on the account, or Twilio's API is unreachable or fails.
+    (Wrong or missing credentials are a :class:`ConfigError`: the fix is a setting.)"""
