@@ -322,6 +322,18 @@ def test_a_missing_part_file_is_a_503_and_logged(seeded_config, seed_audio, tmp_
     assert f"cannot make the web audio {name}" in caplog.text
 
 
+def test_a_part_missing_at_start_leaves_that_player_out_and_is_logged(seeded_config, seed_audio, tmp_path, caplog):
+    audio_dir = tmp_path / "audio"
+    shutil.copytree(seed_audio.audio_dir, audio_dir)
+    speech = load_catalogue(PROJECT / "leaflets").by_slug(SLUG)
+    (audio_dir / load_manifest(audio_dir).find(speech.sections[0].parts[1], "normal").file).unlink()
+    html = page_html(create_app({**seeded_config, "IVR_AUDIO_DIR": str(audio_dir)}).test_client())
+    section_1 = [p["attrs"]["data-rate"] for p in html.all("audio") if "section-1-" in p["attrs"]["aria-labelledby"]]
+    assert section_1 == ["slow"]
+    assert len(html.all("audio")) == 2 * (1 + len(SECTION_TITLES)) - 1
+    assert "the web copy has 9 of 10 section recordings" in caplog.text
+
+
 # --- Short links for text messages ---
 
 
@@ -365,7 +377,7 @@ def test_two_slugs_with_one_short_code_stop_the_line(tmp_path):
     for name in (seen[code], slug):
         (tmp_path / f"{name}.md").write_text(seed.replace(f"slug: {SLUG}", f"slug: {name}"))
     with pytest.raises(LeafletFormatError, match=f"same short link /l/{code}"):
-        build_pages(load_catalogue(tmp_path), load_manifest(tmp_path))
+        build_pages(load_catalogue(tmp_path), load_manifest(tmp_path), tmp_path)
 
 
 # --- The wording lives in the copy file ---

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import phonenumbers
 
@@ -82,19 +83,21 @@ def review_overdue(leaflet: Leaflet, today: dt.date) -> bool:
     return leaflet.last_reviewed < today - dt.timedelta(days=round(365.25 * STALE_AFTER_YEARS))
 
 
-def _audio(speech: SpeechSection, manifest: Manifest) -> tuple[SectionAudio, ...]:
+def _audio(speech: SpeechSection, manifest: Manifest, audio_dir: Path) -> tuple[SectionAudio, ...]:
     found = []
     for rate in RATES:
         entries = [manifest.find(text, rate) for text in speech.parts]
-        if speech.parts and all(entries):
+        if speech.parts and all(entry and (audio_dir / entry.file).is_file() for entry in entries):
             parts = tuple(entry.file for entry in entries if entry)
             seconds = joined_seconds([entry.duration for entry in entries if entry])
             found.append(SectionAudio(rate, joined_name(parts), parts, seconds))
     return tuple(found)
 
 
-def build_pages(catalogue: Catalogue, manifest: Manifest) -> dict[str, LeafletPage]:
-    """Every leaflet's page, by slug, in the catalogue's order.
+def build_pages(catalogue: Catalogue, manifest: Manifest, audio_dir: Path) -> dict[str, LeafletPage]:
+    """Every leaflet's page, by slug, in the catalogue's order. A section gets a player at a rate
+    only when every part has audio in the manifest and its file is in ``audio_dir`` (with
+    IVR_AUDIO_BASE_URL the files may live only on a CDN: then there is nothing here to join).
 
     Raises LeafletFormatError (naming both files) if two slugs hash to the same short code,
     which is vanishingly unlikely but would send a text message's link to the wrong leaflet.
@@ -110,10 +113,10 @@ def build_pages(catalogue: Catalogue, manifest: Manifest) -> dict[str, LeafletPa
             )
         owners[code] = leaflet
         sections = tuple(
-            PageSection(f"section-{number}", written.title, written.blocks, _audio(spoken, manifest))
+            PageSection(f"section-{number}", written.title, written.blocks, _audio(spoken, manifest, audio_dir))
             for number, (written, spoken) in enumerate(zip(leaflet.sections, speech.sections, strict=True), 1)
         )
-        intro = PageSection("introduction", "", leaflet.intro, _audio(speech.intro, manifest))
+        intro = PageSection("introduction", "", leaflet.intro, _audio(speech.intro, manifest, audio_dir))
         pages[leaflet.slug] = LeafletPage(leaflet, code, intro, sections)
     return pages
 

@@ -43,6 +43,7 @@ from ivr.nurse.hours import LONDON
 from ivr.runtime import current_runtime
 from ivr.speech.audio import AudioError
 from ivr.speech.joined import join_parts
+from ivr.speech.manifest import RATES
 from ivr.web.audio import MAX_AGE
 from ivr.web.copy import Copy, load_copy
 from ivr.web.leaflet_pages import (
@@ -200,13 +201,15 @@ def init_app(app: Flask) -> None:
     a short link: the line refuses to start."""
     runtime = app.extensions["ivr.runtime"]
     copy = load_copy(runtime.settings.locale)
-    pages = build_pages(runtime.catalogue, runtime.manifest)
-    audio = {
-        item.name: item
-        for page in pages.values()
-        for section in (page.intro, *page.sections)
-        for item in section.audio
-    }
+    pages = build_pages(runtime.catalogue, runtime.manifest, runtime.settings.audio_dir)
+    sections = [section for page in pages.values() for section in (page.intro, *page.sections)]
+    audio = {item.name: item for section in sections for item in section.audio}
+    if len(audio) < len(RATES) * len(sections):
+        log.warning(
+            "the web copy has %d of %d section recordings: a part's audio is not in %s (run `ivr render`; "
+            "with IVR_AUDIO_BASE_URL, keep the .wav files on this server too)",
+            len(audio), len(RATES) * len(sections), runtime.settings.audio_dir,
+        )
     app.extensions["ivr.leaflets"] = WebCopy(
         copy, pages, nurse_line(runtime.settings, copy), audio, runtime.settings.instance_dir / "leaflet-audio",
     )
