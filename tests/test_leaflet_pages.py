@@ -23,7 +23,7 @@ from ivr.content.leaflet import load_leaflet
 from ivr.content.links import leaflet_url, short_code
 from ivr.errors import ConfigError, LeafletFormatError
 from ivr.nurse.hours import parse_hours
-from ivr.speech.joined import PART_GAP_S
+from ivr.speech.joined import PART_GAP_S, joined_seconds
 from ivr.speech.manifest import load_manifest
 from ivr.web.copy import COPY_DIR, load_copy
 from ivr.web.leaflet_pages import build_pages, hours_in_words, length_words, review_overdue
@@ -186,8 +186,12 @@ def test_every_section_has_a_player_at_each_speed(web, seed_audio):
     assert [p["attrs"]["data-rate"] for p in players] == ["normal", "slow"] * (1 + len(SECTION_TITLES))
     assert all(p["attrs"]["src"].startswith("/leaflets/audio/") and "controls" in p["attrs"] for p in players)
     assert len({p["attrs"]["src"] for p in players}) == len(players)
+    intro = load_catalogue(PROJECT / "leaflets").by_slug(SLUG).intro
+    manifest, copy = load_manifest(seed_audio.audio_dir), load_copy("en-GB")
+    lengths = [length_words(joined_seconds([manifest.find(text, rate).duration for text in intro.parts]), copy)
+               for rate in ("normal", "slow")]
     labels = [text for text in html.texts("span") if "speed (" in text]
-    assert labels[:2] == ["Normal speed (10 seconds)", "Slower speed (10 seconds)"]
+    assert labels[:2] == [f"Normal speed ({lengths[0]})", f"Slower speed ({lengths[1]})"]
 
 
 def test_without_rendered_audio_the_page_says_so(app_config, tmp_path):
