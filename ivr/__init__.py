@@ -36,8 +36,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
             settings.instance_dir / "dev-auth-token",
         )
 
-    from ivr.web import audio, calllog, database, health, metrics, phone, staff, voice
+    from ivr.web import audio, calllog, database, health, leaflets, metrics, phone, staff, voice
 
-    for feature in (database, audio, voice, phone, calllog, metrics, staff, health):
+    for feature in (database, audio, voice, phone, calllog, metrics, staff, leaflets, health):
         feature.init_app(app)
     return app
