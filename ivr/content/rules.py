@@ -1,7 +1,8 @@
 """The reviewed content rule files in ``ivr/data``, loaded once per process.
 
 - ``clutter.yaml``: web-page lines the importer drops and ``ivr check`` reports;
-- ``lexicon.yaml``: abbreviations, acronyms and units, and how the line says them;
+- ``lexicon.yaml``: abbreviations, acronyms, units and the digits of telephone numbers, and how
+  the line says them;
 - ``pronunciations.yaml``: words eSpeak NG says wrongly -> spellings it says right;
 - ``medical-words.txt``: medical words the English dictionary may not know.
 
@@ -65,6 +66,7 @@ class Lexicon:
     units: dict[str, tuple[str, str]]  # symbol -> (one, many)
     pronunciations: tuple[Replacement, ...]
     spoken_words: frozenset[str]  # every word an entry may add: the speech text's only additions
+    digits: dict[str, str]  # "0" -> "oh": telephone numbers are read digit by digit
 
 
 def _load_yaml(path: Path) -> object:
@@ -148,6 +150,12 @@ def lexicon(
                 line=_line_of(lexicon_path, symbol), hint="e.g. cm: [centimetre, centimetres]",
             )
         units[symbol] = (names[0], names[1])
+    digits = {str(key): value for key, value in _mapping(data, "digits", lexicon_path).items()}
+    if set(digits) != set("0123456789") or not all(isinstance(v, str) and v.strip() for v in digits.values()):
+        raise ContentError(
+            f"'digits:' must say each digit 0 to 9 in words, got {digits!r}.", path=lexicon_path,
+            line=_line_of(lexicon_path, "digits:"), hint='e.g. "0": oh (quote the digits)',
+        )
     pron_data = _load_yaml(pronunciations_path) or {}
     if not isinstance(pron_data, dict):
         raise ContentError("must be 'word: respelling' lines.", path=pronunciations_path, line=1)
@@ -159,10 +167,12 @@ def lexicon(
     pronunciations.sort(key=lambda r: -len(r.written))
     spoken = " ".join(
         [r.spoken for r in (*abbreviations, *pronunciations)] + [" ".join(n) for n in units.values()]
+        + list(digits.values())
     )
     return Lexicon(
         tuple(abbreviations), units, tuple(pronunciations),
         frozenset(re.findall(r"[\w'-]+", spoken.casefold())),
+        {key: value.strip() for key, value in digits.items()},
     )
 
 
