@@ -26,7 +26,7 @@ from ivr.content.leaflet_approval import approval_finding
 from ivr.content.review import DEFAULT_REVIEW_PERIOD_MONTHS, days_overdue, review_due
 from ivr.content.rules import clutter_rules
 from ivr.content.speech_text import to_speech
-from ivr.content.spelling import WORD_RE, is_known
+from ivr.content.spelling import is_known, words_of
 from ivr.errors import ContentError
 from ivr.findings import Finding
 
@@ -162,7 +162,7 @@ def _text(leaflet: Leaflet, lines: list[str]) -> Iterator[Finding]:
         if odd:
             yield Finding("warning", f"odd space character U+{ord(odd.group()):04X}; type a plain space.",
                           path, line)
-        for word in [] if markup else WORD_RE.findall(text):
+        for word in [] if markup else words_of(text):
             if word in skipped or word in unknown_seen or is_known(word):
                 continue
             unknown_seen.add(word)

@@ -1,6 +1,7 @@
 """The reviewed content rule files in ``ivr/data``, loaded once per process.
 
-- ``clutter.yaml``: web-page lines the importer drops and ``ivr check`` reports;
+- ``clutter.yaml``: web-page lines (and whole sections, by heading) the importer drops and
+  ``ivr check`` reports;
 - ``lexicon.yaml``: abbreviations, acronyms, units and the digits of telephone numbers, and how
   the line says them;
 - ``pronunciations.yaml``: words eSpeak NG says wrongly -> spellings it says right;
@@ -40,13 +41,19 @@ class ClutterRules:
     lines: frozenset[str]  # casefolded, whitespace collapsed
     patterns: tuple[re.Pattern[str], ...]
     path: Path
+    sections: frozenset[str] = frozenset()  # headings whose whole section is clutter, casefolded
+
+    def section(self, heading: str) -> str | None:
+        """The rule when ``heading`` starts a section of clutter ("Related links"), else None."""
+        text = " ".join(heading.split()).rstrip(":")
+        return text if text.casefold() in self.sections else None
 
     def match(self, line: str) -> str | None:
         """The rule a whole line matches (the exact line, or the pattern's text), else None."""
         text = " ".join(line.split())
         if not text:
             return None
-        if text.casefold() in self.lines:
+        if text.casefold() in self.lines or self.section(text):
             return text
         return next((p.pattern for p in self.patterns if p.fullmatch(text)), None)
 
@@ -103,9 +110,8 @@ def _mapping(data: object, name: str, path: Path) -> dict[str, object]:
 def clutter_rules(path: Path = DATA_DIR / "clutter.yaml") -> ClutterRules:
     """The clutter rules; ContentError if the file is malformed or a pattern is not a valid regex."""
     data = _load_yaml(path)
-    if not isinstance(data, dict) or not isinstance(data.get("lines", []), list) \
-            or not isinstance(data.get("patterns", []), list):
-        raise ContentError("must have 'lines:' and 'patterns:' lists.", path=path, line=1)
+    if not isinstance(data, dict) or not all(isinstance(data.get(k) or [], list) for k in ("lines", "patterns", "sections")):
+        raise ContentError("must have 'lines:', 'patterns:' and 'sections:' lists.", path=path, line=1)
     patterns = []
     for text in data.get("patterns") or []:
         try:
@@ -116,7 +122,8 @@ def clutter_rules(path: Path = DATA_DIR / "clutter.yaml") -> ClutterRules:
                 line=_line_of(path, f"- '{text}"), hint="Put the pattern in single quotes.",
             ) from exc
     lines = frozenset(" ".join(str(line).split()).casefold() for line in data.get("lines") or [])
-    return ClutterRules(lines, tuple(patterns), path)
+    sections = frozenset(" ".join(str(line).split()).casefold() for line in data.get("sections") or [])
+    return ClutterRules(lines, tuple(patterns), path, sections)
 
 
 def _replacement(written: str, spoken: object, path: Path) -> Replacement:
