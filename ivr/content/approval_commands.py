@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
+from pathlib import Path
 
 import click
 
@@ -75,7 +76,7 @@ def approve_command(slug: str | None, prompts_flag: bool, by: str, role: str) ->
         from ivr.prompts.approval import approve_prompts
 
         approval, path = approve_prompts(settings.locale, by=by, role=role, today=today)
-        click.echo(f"Approved the {settings.locale} prompts (spoken text sha256 {approval.spoken_sha256[:12]}) "
+        click.echo(f"Approved the {Path(settings.locale).name} prompts (spoken text sha256 {approval.spoken_sha256[:12]}) "
                    f"by {_approval_line(approval)}.\nRecorded in {path}. Commit it with the prompt files.")
         return
     from ivr.content.leaflet_approval import approve_leaflet
@@ -137,7 +138,7 @@ def diff_command(slug: str | None, prompts_flag: bool) -> None:
         from ivr.prompts.approval import prompts_signoff
 
         signoff = prompts_signoff(load_prompts(settings.locale))
-        name, state, changes, problem = f"The {settings.locale} prompts", signoff.state, signoff.changes, None
+        name, state, changes, problem = f"The {Path(settings.locale).name} prompts", signoff.state, signoff.changes, None
     else:
         from ivr.content.leaflet_approval import leaflet_signoff
 

@@ -102,7 +102,7 @@ def _front_matter(leaflet: Leaflet, lines: list[str], today: dt.date, period_mon
                       path, _field_line(lines, "next_review"))
     due = review_due(leaflet.last_reviewed, leaflet.next_review, period_months)
     if today > due:
-        given = "next_review" if leaflet.next_review else f"last_reviewed + {period_months} months (IVR_REVIEW_PERIOD_MONTHS)"
+        given = "next_review" if leaflet.next_review else f"{period_months} months after last_reviewed: IVR_REVIEW_PERIOD_MONTHS"
         service = "" if level == "error" else " An error for service."
         yield Finding(level, f"review overdue: due {due} ({given}), {days_overdue(due, today)} days ago; callers "  # type: ignore[arg-type]
                       "are told the content is due for review. Ask the clinical team to review it, then update "

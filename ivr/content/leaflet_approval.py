@@ -35,6 +35,7 @@ from ivr.content.approval import (
     spoken_changes,
 )
 from ivr.content.leaflet import Leaflet, front_matter_end, load_leaflet, parse_leaflet, yaml_value
+from ivr.content.rules import Lexicon
 from ivr.content.speech_text import leaflet_speech, spoken_date
 from ivr.errors import ApprovalError
 from ivr.findings import Finding
@@ -53,12 +54,13 @@ APPROVED_DIR = "approved"  # beside the leaflets: approved/<slug>.txt
 RECOGNITION = "say"  # the kind of a recognition-words line: listed, never hashed
 
 
-def spoken_document(leaflet: Leaflet) -> list[str]:
+def spoken_document(leaflet: Leaflet, words: Lexicon | None = None) -> list[str]:
     """Every line a caller can hear from this leaflet, as speech text (module docstring).
 
-    Raises ContentError only if a rule file in ``ivr/data`` is malformed.
+    ``words``: the rule files (default: ``ivr/data``'s). Raises ContentError only if a rule file
+    in ``ivr/data`` is malformed.
     """
-    speech = leaflet_speech(leaflet)
+    speech = leaflet_speech(leaflet, words=words)
     lines = [f"title: {speech.title}"]
     if speech.code:
         lines.append(f"code: {speech.code}")

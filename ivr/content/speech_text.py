@@ -197,12 +197,13 @@ def _phone_numbers(text: str, words: Lexicon) -> str:
     return _SHORT_NUMBER.sub(short, text)
 
 
-def to_speech(text: str) -> str:
+def to_speech(text: str, words: Lexicon | None = None) -> str:
     """One piece of leaflet text as the synthesiser should read it (rules: module docstring).
 
-    Raises ContentError only if a rule file in ``ivr/data`` is malformed (on first use).
+    ``words``: the rule files to use (default: ``ivr/data``'s). Raises ContentError only if a rule
+    file in ``ivr/data`` is malformed (on first use).
     """
-    words = lexicon()
+    words = words or lexicon()
     text = " ".join(text.split())
     text = _dates(text)
     text = _phone_numbers(text, words)
@@ -221,13 +222,13 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", ":")) else text.rstrip(",;") + "."
 
 
-def _parts(blocks: tuple[Block, ...]) -> tuple[str, ...]:
+def _parts(blocks: tuple[Block, ...], words: Lexicon | None) -> tuple[str, ...]:
     parts: list[str] = []
     for block in blocks:
         if isinstance(block, Paragraph):
-            parts.append(_sentence(to_speech(block.text)))
+            parts.append(_sentence(to_speech(block.text, words)))
         elif isinstance(block, BulletList):
-            items = " ".join(_sentence(to_speech(item).rstrip(":")) for item in block.items)
+            items = " ".join(_sentence(to_speech(item, words).rstrip(":")) for item in block.items)
             if parts and parts[-1].endswith(":"):
                 parts[-1] = f"{parts[-1]} {items}"  # a list joins the sentence that leads into it
             else:
@@ -235,19 +236,21 @@ def _parts(blocks: tuple[Block, ...]) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def leaflet_speech(leaflet: Leaflet, *, review_period_months: int = DEFAULT_REVIEW_PERIOD_MONTHS) -> SpeechLeaflet:
+def leaflet_speech(leaflet: Leaflet, *, review_period_months: int = DEFAULT_REVIEW_PERIOD_MONTHS,
+                   words: Lexicon | None = None) -> SpeechLeaflet:
     """The speech text of a whole leaflet; references are never read.
 
     ``review_period_months`` (IVR_REVIEW_PERIOD_MONTHS) gives the next review date of a leaflet
-    whose front matter has none. Raises ContentError only if a rule file in ``ivr/data`` is malformed.
+    whose front matter has none; ``words``, the rule files (default: ``ivr/data``'s). Raises
+    ContentError only if a rule file in ``ivr/data`` is malformed.
     """
-    title = to_speech(leaflet.title)
+    title = to_speech(leaflet.title, words)
     sections = []
     for number, section in enumerate(leaflet.sections, start=1):
-        heading = to_speech(section.title)
+        heading = to_speech(section.title, words)
         sections.append(SpeechSection(
-            number, heading, _parts(section.blocks),
-            label=to_speech(section.label) if section.label else heading, phrases=section.phrases,
+            number, heading, _parts(section.blocks, words),
+            label=to_speech(section.label, words) if section.label else heading, phrases=section.phrases,
         ))
     return SpeechLeaflet(
         slug=leaflet.slug,
@@ -255,8 +258,8 @@ def leaflet_speech(leaflet: Leaflet, *, review_period_months: int = DEFAULT_REVI
         code=leaflet.code,
         last_reviewed=leaflet.last_reviewed,
         last_reviewed_spoken=spoken_date(leaflet.last_reviewed),
-        source=to_speech(leaflet.source),
-        intro=SpeechSection(0, title, _parts(leaflet.intro), label=title),
+        source=to_speech(leaflet.source, words),
+        intro=SpeechSection(0, title, _parts(leaflet.intro, words), label=title),
         sections=tuple(sections),
         next_review=review_due(leaflet.last_reviewed, leaflet.next_review, review_period_months),
         phrases=leaflet.phrases,

@@ -86,7 +86,7 @@ def prompts_approval_finding(prompts: Prompts, level: str, folder: Path = PROMPT
     command = "ivr approve --prompts --by 'FULL NAME' --role 'ROLE'"
     approval = signoff.state.approval
     if approval is None:
-        message = f"the wording of the {prompts.locale} prompts is not approved: record a sign-off with {command}."
+        message = f"the wording of the {Path(prompts.locale).name} prompts is not approved: record a sign-off with {command}."
     else:
         changed = ", ".join(c.where for c in signoff.changes[:5]) + (" and more" if len(signoff.changes) > 5 else "")
         message = (f"prompts changed since approved by {approval.by} ({approval.role}) on {approval.date}: {changed}. "

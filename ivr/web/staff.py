@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -212,7 +213,7 @@ def _today() -> dt.date:
 def content_page() -> str:
     runtime = current_runtime()
     return render_template("staff/leaflets.html", statuses=leaflet_statuses(runtime.catalogue, _today()),
-                           prompts=prompts_status(runtime.prompts), locale=runtime.prompts.locale,
+                           prompts=prompts_status(runtime.prompts), locale=Path(runtime.prompts.locale).name,
                            period=runtime.settings.review_period_months)
 
 
