@@ -54,6 +54,8 @@ def test_digit_groups_is_none_for_what_is_not_a_uk_number(text):
         ("call 999 or NHS 111", "call nine nine nine or N H S one one one"),
         ("Samaritans: call 116 123", "Samaritans: call one one six, one two three"),
         ("call 020 7946 0000 2 times", "call oh two oh, seven nine four six, oh oh oh oh 2 times"),
+        ("Monday to Friday, 8.30am to 4.30 pm", "Monday to Friday, 8:30am to 4:30pm"),  # times, not decimals
+        ("take 2.50 ml", "take 2.50 millilitres"),
         # not telephone numbers: left to the other rules
         ("based on 112 patients", "based on 112 patients"),
         ("on 2019-01-17", "on 17 January 2019"),

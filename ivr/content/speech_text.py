@@ -10,7 +10,9 @@ with the paragraph that leads into it. Section 0 is the leaflet's introduction.
 3. telephone numbers are read digit by digit in the groups people say, a pause between groups
    ("0808 157 0192" -> "oh eight oh eight, one five seven, oh one nine two"; UK numbers only, see
    :mod:`ivr.content.phone_numbers`), and so are short numbers after "call", "ring", "dial",
-   "phone", "NHS" or "or" ("call 999" -> "call nine nine nine");
+   "phone", "NHS" or "or" ("call 999" -> "call nine nine nine"); times with a full stop are
+   written with a colon ("8.30am" -> "8:30am": eSpeak NG reads "8.30am" as "eight point three zero
+   am", ``'eIt pOInt Tr'i: z'i@roU ,eI'Em``, and "8:30am" as "eight thirty am", ``'eIt T'3:ti; ,eI'Em``);
 4. abbreviations and acronyms from ``ivr/data/lexicon.yaml`` ("MDT" -> "multidisciplinary team");
 5. measurements with the units in the lexicon ("4cm" -> "4 centimetres", "1cm" -> "1 centimetre",
    "2-3mm" -> "2 to 3 millimetres"), and number ranges ("2-3" -> "2 to 3");
@@ -57,6 +59,7 @@ _SPACED_DASH = re.compile(r"\s+[-–—]+\s+")
 # A UK number: 0 or +44 (or 0044), then digits in groups split by single spaces or hyphens;
 # "18001 " in front is the Relay UK text-relay prefix. Checked by digit_groups before reading.
 _PHONE = re.compile(r"(?<![\w+/.-])(?:18001 )?(?:\+44 ?(?:\(0\) ?)?|0044 ?|\(?0)\d[\d)]*(?:[ -]\d+)*(?![\w])")
+_DOTTED_TIME = re.compile(r"\b(\d{1,2})\.([0-5]\d)\s?(am|pm)\b", re.IGNORECASE)
 _SHORT_NUMBER = re.compile(r"\b(call|ring|dial|phone|NHS|or)(\s+)(\d{3}(?: \d{3})?)(?![\w-]|[.,]\d)", re.IGNORECASE)
 
 
@@ -194,7 +197,8 @@ def _phone_numbers(text: str, words: Lexicon) -> str:
         groups = digit_groups(m[3])
         return f"{m[1]}{m[2]}{_digits(groups, words)}" if groups else m.group(0)
 
-    return _SHORT_NUMBER.sub(short, text)
+    text = _SHORT_NUMBER.sub(short, text)
+    return _DOTTED_TIME.sub(r"\1:\2\3", text)
 
 
 def to_speech(text: str, words: Lexicon | None = None) -> str:
