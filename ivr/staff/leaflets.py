@@ -69,7 +69,7 @@ def leaflet_statuses(catalogue: Catalogue, today: dt.date) -> list[LeafletStatus
             speech, source, leaflet_signoff(source), days_overdue(speech.next_review, today),
             max(0, (speech.next_review - today).days),
         ))
-    return sorted(statuses, key=lambda s: (-s.days_overdue, s.speech.title.casefold()))
+    return sorted(statuses, key=lambda s: (-s.days_overdue, s.source.title.casefold()))
 
 
 def prompts_status(prompts: Prompts) -> PromptsSignOff | None:
