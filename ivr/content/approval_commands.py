@@ -104,10 +104,12 @@ def _change_lines(change: Change) -> list[str]:
     if change.after is None:
         return [f"{change.where}, removed:", *_wrapped("was: ", change.before)]
     runs = word_changes(change.before, change.after)
-    removed = " ... ".join(text for kind, text in runs if kind == "removed") or "(nothing)"
-    added = " ... ".join(text for kind, text in runs if kind == "added") or "(nothing)"
+    removed = " ... ".join(text for kind, text in runs if kind == "removed")
+    added = " ... ".join(text for kind, text in runs if kind == "added")
+    words = f"{removed!r} became {added!r}" if removed and added else \
+        f"added {added!r}" if added else f"removed {removed!r}"
     return [f"{change.where}, changed:", *_wrapped("was: ", change.before), *_wrapped("now: ", change.after),
-            f"  words: {removed!r} became {added!r}"]
+            f"  words: {words}"]
 
 
 def _print_changes(changes: tuple[Change, ...]) -> None:
