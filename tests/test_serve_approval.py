@@ -40,7 +40,7 @@ def env(tmp_path) -> dict[str, str]:
 
 
 def ivr(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([IVR, *args], env=env, capture_output=True, text=True, timeout=120, cwd=PROJECT)
+    return subprocess.run([IVR, *args], env=env, capture_output=True, text=True, timeout=60, cwd=PROJECT)
 
 
 @contextmanager

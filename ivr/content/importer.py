@@ -6,8 +6,8 @@ The steps, in order:
    page) reads the file, refuses what it cannot understand, normalises odd spaces, dashes and
    quotes, drops the web clutter listed in ``ivr/data/clutter.yaml`` and the page's navigation,
    and finds paragraphs, bullets and headings, noting every line it drops;
-2. :mod:`ivr.content.page_structure`: the title is the page's ``<h1>`` (or a first line that reads as one, else the file
-   name); the page's own dates (:mod:`ivr.content.page_dates`: "Last reviewed", "Next review
+2. :mod:`ivr.content.page_structure`: the title is the page's ``<h1>`` (or a first line that
+   reads as one, else the file name); the page's own dates (:mod:`ivr.content.page_dates`: "Last reviewed", "Next review
    due", "Updated", "Published", in their many wordings) go to the front matter; the bullet list
    after them, or under a "References" heading, becomes ``references``; sections are the page's
    headings at its top level (``##``, ``<h2>``), deeper ones stay as paragraphs of their section,
