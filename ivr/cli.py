@@ -32,6 +32,7 @@ def main() -> None:
 
 def _register() -> None:
     from ivr.checks import check_command
+    from ivr.content.approval_commands import approve_command, diff_command
     from ivr.content.commands import import_command
     from ivr.number.commands import twilio_group
     from ivr.simulator.commands import call_command
@@ -41,8 +42,8 @@ def _register() -> None:
     from ivr.web.serve import serve_command
 
     for command in (
-        import_command, check_command, render_command, serve_command, call_command,
-        callbacks_group, messages_group, users_group, twilio_group,
+        import_command, check_command, approve_command, diff_command, render_command, serve_command,
+        call_command, callbacks_group, messages_group, users_group, twilio_group,
     ):
         main.add_command(command)
 

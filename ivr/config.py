@@ -31,6 +31,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_LOCALE": ("en-GB", "Which prompts folder under ivr/prompts/ to use."),
     "IVR_VOICE": ("gmw/en-gb-x-rp", "eSpeak NG voice used to render audio."),
     "IVR_LEAFLETS_DIR": ("leaflets", "Folder of leaflet Markdown files (relative to the project)."),
+    "IVR_REVIEW_PERIOD_MONTHS": ("36", "Months after its last review that a leaflet without a `next_review` date falls due for review (1 to 120). Past it, `ivr check` reports it (an error for service) and callers are told the content is due for review."),
     "IVR_AUDIO_DIR": ("audio", "Folder of rendered audio and its manifest.json (relative to the project)."),
     "IVR_AUDIO_BASE_URL": ("", "Where Twilio fetches the rendered audio: a static host or CDN holding the audio folder's files (https://cdn.example.org/ivr-audio/). Default: this server's /audio/."),
     "IVR_INSTANCE_DIR": ("instance", "Folder for local state: development token, SQLite database, secret key."),
@@ -98,6 +99,12 @@ class Settings:
     callback_within_minutes: int = 120
     callback_from: str = ""
     speech_input: bool = True
+    review_period_months: int = 36  # IVR_REVIEW_PERIOD_MONTHS
+
+    @property
+    def for_service(self) -> bool:
+        """A real Twilio auth token is set: the line answers real callers, so only approved words."""
+        return not self.auth_token_is_local
 
 
 def _int(values: Mapping[str, str], name: str, low: int, high: int) -> int:
@@ -257,4 +264,5 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
         callback_from=_e164(values, "IVR_CALLBACK_FROM"),
         speech_input=_choice(values, "IVR_SPEECH_INPUT", ("on", "off"), "on",
                              "`off` turns speech recognition off (keys only).") == "on",
+        review_period_months=_int(values, "IVR_REVIEW_PERIOD_MONTHS", 1, 120),
     )

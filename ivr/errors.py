@@ -8,6 +8,8 @@
     │   ├── LeafletFormatError    a leaflet's front matter or body breaks the format
     │   ├── SourceNotUnderstood   ``ivr import`` cannot read a source (empty, binary, no sections)
     │   └── PromptError           a prompt id is missing or its placeholders do not match
+    ├── ApprovalError             an approval cannot be recorded (no real name or role, content
+    │                             with errors) or the content is not approved for service
     ├── RenderError               speech synthesis failed for one or more parts
     ├── StoreError                the message / call-back database could not be reached or written
     └── TwilioNumberError         ``ivr twilio``: the number is malformed or not on the account, or
@@ -22,6 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "ApprovalError",
     "ConfigError",
     "ContentError",
     "IvrError",
@@ -77,6 +80,11 @@ class SourceNotUnderstood(ContentError):
 
 class PromptError(ContentError):
     """A prompt id is not in the prompts files, or its placeholders do not match."""
+
+
+class ApprovalError(IvrError):
+    """``ivr approve`` cannot record a sign-off: the name or role is not a real one, the content
+    has errors or unresolved spelling suggestions, or there is nothing to approve."""
 
 
 class RenderError(IvrError):

@@ -26,7 +26,7 @@ def load_runtime(settings: Settings) -> Runtime:
     """Load content; raises the ContentError of the first bad file (the line refuses to start)."""
     return Runtime(
         settings=settings,
-        catalogue=load_catalogue(settings.leaflets_dir),
+        catalogue=load_catalogue(settings.leaflets_dir, review_period_months=settings.review_period_months),
         prompts=load_prompts(settings.locale),
         manifest=load_manifest(settings.audio_dir),
     )

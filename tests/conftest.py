@@ -9,8 +9,8 @@ import pytest
 from ivr import create_app
 
 PROJECT = Path(__file__).resolve().parent.parent
-SHARED = PROJECT.parent / "shared"
-SEED_SOURCE = SHARED / "leaflets" / "cryotherapy-for-kidney-cancer.txt"
+# The seed leaflet's page as copied, kept in the repository beside the leaflet (its source_file).
+SEED_SOURCE = PROJECT / "leaflets" / "sources" / "cryotherapy-for-kidney-cancer.txt"
 
 
 @pytest.fixture

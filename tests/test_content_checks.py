@@ -10,6 +10,10 @@ from click.testing import CliRunner
 from ivr.cli import main
 from ivr.config import load_settings
 from ivr.content.checks import check_content, check_leaflet
+from ivr.content.leaflet import load_leaflet
+from ivr.content.leaflet_approval import approve_leaflet
+from ivr.content.speech_text import leaflet_speech
+from ivr.errors import ConfigError
 
 from .conftest import PROJECT
 
@@ -40,8 +44,22 @@ CONFIRMED = "corrections:\n  - original: laproscope\n    fix: laparoscope\n    s
         (leaflet(body="- a bullet\n- <b>bold</b> bullet"), "error", "would read out '<'", 13),
         (leaflet(body="Text with [a link]."), "error", "would read out '['", 12),
         (leaflet(front=CONFIRMED.format("approved"), body="A laparoscope."), "error", "has status 'approved'", 7),
-        (leaflet(reviewed="2019-01-17"), "warning", "more than 3 years ago", 4),
-        (leaflet(front="next_review: 2025-01-01\n"), "warning", "next_review 2025-01-01 has passed", 6),
+        (leaflet(reviewed="2019-01-17"), "warning", "review overdue: due 2022-01-17 (36 months after", 4),
+        (leaflet(front="next_review: 2025-01-01\n"), "warning", "review overdue: due 2025-01-01 (next_review), 151 days ago", 6),
+        (leaflet(front="next_review: 2023-01-01\n"), "error", "next_review 2023-01-01 is before last_reviewed", 6),
+        (leaflet(front="source_file: sources/gone.txt\n"), "warning", "source_file sources/gone.txt is not there", 6),
+        (leaflet(), "warning", "not approved: nobody has signed off what callers hear", 1),
+        (leaflet(front="sections:\n  What it was:\n    label: what it is\n"), "error",
+         "sections: 'What it was' is not a heading of this leaflet", 7),
+        (leaflet(front="sections:\n  What it is:\n    label: [a, b]\n"), "error",
+         "Expected a short label of words in sections: 'What it is'", 8),
+        (leaflet(front="sections:\n  What it is:\n    lable: what it is\n"), "error",
+         "sections: 'What it is' must have 'label:' and/or 'say:'", 7),
+        (leaflet(front="sections:\n  What it is:\n    say: what it is\n"), "error",
+         "Expected a list of words callers may say in sections: 'What it is'", 8),
+        (leaflet(front="say: [ok, 3]\n"), "error", "Expected a list of words callers may say in say", 6),
+        (leaflet(front="sections: [What it is]\n"), "error", "Expected 'sections:' to map section headings", 6),
+        (leaflet(front="approval:\n  by: Jane Smith\n"), "error", "approval must have exactly the fields", 6),
         (leaflet(front="last_reveiwed: 2020-01-01\n"), "warning", "'last_reveiwed' is not one the line knows", 6),
         (leaflet(body="A zorbleflux appears."), "warning", "unknown word 'zorbleflux'", 12),
         (leaflet(front=CONFIRMED.format("suggested"), body="A laproscope."), "warning", "is only suggested", 7),
@@ -60,27 +78,63 @@ def test_leaflet_findings_name_file_and_line(tmp_path, text, level, message, lin
     assert str(matching[0]).startswith(f"{level}: {path}:{line}: ")
 
 
-def test_a_clean_leaflet_has_no_findings(tmp_path):
+def test_a_clean_approved_leaflet_has_no_findings(tmp_path):
     path = tmp_path / "test-leaflet.md"
     rejected = CONFIRMED.format("rejected")
-    path.write_text(leaflet(front=rejected, body="A laproscope (kept as written) of 4cm."), encoding="utf-8")
-    assert check_leaflet(path, today=TODAY) == []
+    labels = "sections:\n  What it is:\n    label: what the test is\n    say: [the test, about it]\n"
+    path.write_text(leaflet(front=rejected + labels, body="A laproscope (kept as written) of 4cm."), encoding="utf-8")
+    approve_leaflet(path, by="Dr Jane Smith", role="Consultant urologist", today=TODAY)
+    assert check_leaflet(path, today=TODAY, service=True) == []
 
 
-def test_real_content_has_only_the_staleness_warning(tmp_path):
-    settings = load_settings({"IVR_INSTANCE_DIR": str(tmp_path)})
+@pytest.mark.parametrize(
+    ("front", "today", "overdue"),
+    [
+        ("", dt.date(2027, 1, 1), False),  # no next_review: last review + 36 months = 2027-01-01, due today
+        ("", dt.date(2027, 1, 2), True),  # ...and overdue the day after
+        ("next_review: 2025-06-01\n", dt.date(2025, 6, 1), False),  # given: due today is not overdue
+        ("next_review: 2025-06-01\n", dt.date(2025, 6, 2), True),  # past it
+    ],
+)
+def test_review_dates_bite_the_day_after_they_fall_due(tmp_path, front, today, overdue):
+    path = tmp_path / "test-leaflet.md"
+    path.write_text(leaflet(front=front), encoding="utf-8")
+    speech = leaflet_speech(load_leaflet(path))
+    assert speech.review_overdue(today) is overdue
+    found = [f for f in check_leaflet(path, today=today, service=True) if "review overdue" in f.message]
+    assert [f.level for f in found] == (["error"] if overdue else [])
+
+
+def test_the_review_period_is_a_setting(tmp_path):
+    path = tmp_path / "test-leaflet.md"
+    path.write_text(leaflet(), encoding="utf-8")  # last reviewed 2024-01-01
+    assert leaflet_speech(load_leaflet(path)).next_review == dt.date(2027, 1, 1)
+    assert leaflet_speech(load_leaflet(path), review_period_months=24).next_review == dt.date(2026, 1, 1)
+    findings = check_leaflet(path, today=dt.date(2026, 1, 2), review_period_months=24)
+    assert any("review overdue: due 2026-01-01 (24 months after" in f.message for f in findings)
+    with pytest.raises(ConfigError, match="IVR_REVIEW_PERIOD_MONTHS, got '0'"):
+        load_settings({"IVR_REVIEW_PERIOD_MONTHS": "0"})
+    settings = load_settings({"IVR_REVIEW_PERIOD_MONTHS": "24", "IVR_LEAFLETS_DIR": str(tmp_path),
+                              "IVR_INSTANCE_DIR": str(tmp_path / "instance")})
+    assert settings.review_period_months == 24
+
+
+def test_real_content_has_the_overdue_and_approval_warnings_in_development(tmp_path):
+    settings = load_settings({"IVR_INSTANCE_DIR": str(tmp_path), "TWILIO_AUTH_TOKEN": ""})
     findings = check_content(settings)
     assert [(f.level, f.path.name, f.line) for f in findings] == [
+        ("warning", "cryotherapy-for-kidney-cancer.md", 1),
         ("warning", "cryotherapy-for-kidney-cancer.md", 4),
     ]
-    assert "last reviewed 2019-01-17, more than 3 years ago" in findings[0].message
+    assert findings[0].message.startswith("not approved: nobody has signed off what callers hear.")
+    assert "review overdue: due 2022-01-17" in findings[1].message and "An error for service." in findings[1].message
 
 
-def _env(tmp_path, leaflets) -> dict[str, str]:
+def _env(tmp_path, leaflets, *, token: str = "test-auth-token") -> dict[str, str]:
     return {
         "IVR_LEAFLETS_DIR": str(leaflets),
         "IVR_INSTANCE_DIR": str(tmp_path / "instance"),
-        "TWILIO_AUTH_TOKEN": "test-auth-token",
+        "TWILIO_AUTH_TOKEN": token,
         "IVR_NURSE_NUMBER": "+441632960001",
         "IVR_NURSE_HOURS": "Mon-Fri 09:00-17:00",
     }
@@ -107,7 +161,20 @@ def test_ivr_check_names_the_line_of_a_broken_leaflet(tmp_path):
     assert f"error: {broken}:4: Expected a date like 2019-01-17 in last_reviewed, got 'someday'." in result.output
 
 
-def test_ivr_check_on_the_real_content_passes_with_the_staleness_warning(tmp_path):
-    result = CliRunner().invoke(main, ["check"], env=_env(tmp_path, PROJECT / "leaflets"))
+def test_ivr_check_on_the_real_content_passes_in_development_with_warnings(tmp_path):
+    result = CliRunner().invoke(main, ["check"], env=_env(tmp_path, PROJECT / "leaflets", token=""))
     assert result.exit_code == 0, result.output
-    assert "cryotherapy-for-kidney-cancer.md:4: last reviewed 2019-01-17, more than 3 years ago" in result.output
+    assert "warning: " in result.output and "cryotherapy-for-kidney-cancer.md:4: review overdue: due 2022-01-17" \
+        in result.output
+    assert "en-GB/approval.yaml: the wording of the en-GB prompts is not approved" in result.output
+
+
+@pytest.mark.parametrize(("token", "args"), [("test-auth-token", []), ("", ["--service"])])
+def test_ivr_check_for_service_makes_overdue_and_unapproved_errors(tmp_path, token, args):
+    result = CliRunner().invoke(main, ["check", *args], env=_env(tmp_path, PROJECT / "leaflets", token=token))
+    assert result.exit_code == 1, result.output
+    assert "error: " + str(PROJECT / "leaflets" / "cryotherapy-for-kidney-cancer.md") + ":4: review overdue" \
+        in result.output
+    assert "cryotherapy-for-kidney-cancer.md:1: not approved" in result.output
+    assert "the wording of the en-GB prompts is not approved" in result.output
+    assert "ivr check: 3 error(s)" in result.output

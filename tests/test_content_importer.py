@@ -83,15 +83,31 @@ def test_seed_misspellings_are_suggested_not_changed(seed):
     assert seed.unknown_words == ()
 
 
-def test_import_reproduces_committed_leaflet_apart_from_reviewed_corrections(seed):
+def _without_editorial_fields(text: str) -> str:
+    """The committed leaflet without what people added after importing it (recognition words,
+    section labels): what a first import of the page gives."""
+    front, body = text.split("\n---\n", 1)
+    return front.split("\nsay:", 1)[0] + "\n---\n" + body
+
+
+def test_import_reproduces_committed_leaflet_apart_from_reviewed_corrections(seed, tmp_path):
     committed = COMMITTED.read_text(encoding="utf-8")
-    imported = seed.markdown()
-    assert imported != committed
-    assert seed.with_corrections_applied().markdown() == committed
+    _, written = write_leaflet(seed, tmp_path, source_path=SEED_SOURCE)
+    imported = written.markdown()
+    confirmed = written.with_corrections_applied().markdown()
+    assert confirmed == _without_editorial_fields(committed)
     # ...and the only differences are the two words and the two statuses.
-    undone = committed.replace("status: confirmed", "status: suggested")
+    undone = confirmed.replace("status: confirmed", "status: suggested")
     undone = undone.replace("Percutaneous means", "Precutaneous means").replace("(laparoscope)", "(laproscope)")
     assert imported == undone
+
+
+def test_importing_again_keeps_what_people_added(seed, tmp_path):
+    """Re-import over the committed leaflet: its labels and recognition words are kept, byte for byte."""
+    (tmp_path / COMMITTED.name).write_text(COMMITTED.read_text(encoding="utf-8"), encoding="utf-8")
+    target, written = write_leaflet(seed.with_corrections_applied(), tmp_path, force=True, source_path=SEED_SOURCE)
+    assert target.read_text(encoding="utf-8") == COMMITTED.read_text(encoding="utf-8")
+    assert written.kept[0] == "say"
 
 
 def test_cli_import_then_apply_corrections_gives_committed_file(tmp_path):
@@ -100,15 +116,23 @@ def test_cli_import_then_apply_corrections_gives_committed_file(tmp_path):
     first = runner.invoke(main, args)
     assert first.exit_code == 0, first.output
     assert "cryotherapy-for-kidney-cancer.txt:24: 'laproscope' -> 'laparoscope' (suggested)" in first.output
+    assert "cryotherapy-for-kidney-cancer.txt:1: 'Decorative image': web clutter" in first.output
     written = tmp_path / "cryotherapy-for-kidney-cancer.md"
     assert load_leaflet(written).corrections[0].status == "suggested"
+    assert (tmp_path / "sources" / SEED_SOURCE.name).read_bytes() == SEED_SOURCE.read_bytes()
 
     again = runner.invoke(main, args)
     assert again.exit_code == 1 and "already exists" in again.output
 
     confirmed = runner.invoke(main, [*args, "--apply-corrections", "--force"])
     assert confirmed.exit_code == 0, confirmed.output
-    assert written.read_text(encoding="utf-8") == COMMITTED.read_text(encoding="utf-8")
+    assert written.read_text(encoding="utf-8") == _without_editorial_fields(COMMITTED.read_text(encoding="utf-8"))
+
+
+def test_the_seed_source_is_in_the_repository_and_named_by_its_leaflet():
+    leaflet = load_leaflet(COMMITTED)
+    assert leaflet.source_file == "sources/cryotherapy-for-kidney-cancer.txt"
+    assert (COMMITTED.parent / leaflet.source_file) == SEED_SOURCE and SEED_SOURCE.is_file()
 
 
 HTML_PAGE = """<!DOCTYPE html>
@@ -151,7 +175,7 @@ def test_html_import(tmp_path):
     ]
     assert "through the urethera." in imported.markdown()  # inline tags joined as written
     assert "Home" not in imported.markdown() and "Copyright" not in imported.markdown()
-    target = write_leaflet(imported, tmp_path / "leaflets")
+    target, _ = write_leaflet(imported, tmp_path / "leaflets")
     assert parse_leaflet(target.read_text(encoding="utf-8")).title == "Bladder stones"
 
 
@@ -181,7 +205,9 @@ SECTIONED = "Intro.\n\nWhat it is\n\nSome text.\n\n"
         ("review label without date", (SECTIONED + "Last reviewed:\n").encode(), "no date after it", 7),
         ("unreadable review date", (SECTIONED + "Last reviewed: some time ago\n").encode(), "cannot read the date", 7),
         ("no review date", SECTIONED.encode(), "no 'Last reviewed:' date", 5),
-        ("empty marked section", b"Intro.\n\n## Empty\n\n## Full\n\nText.\nLast reviewed: 1 May 2020\n", "has no text under it", 3),
+        ("review date on the next line is not a date", (SECTIONED + "Last reviewed:\nsoon\n").encode(),
+         "no date after it", 7),
+        ("only an empty section", b"Intro.\n\n## Empty\n\nLast reviewed: 1 May 2020\n", "no section headings", 1),
     ],
 )
 def test_refuses_what_it_cannot_understand(tmp_path, name, content, message, line):
@@ -201,3 +227,11 @@ def test_cli_refusal_is_one_clean_line(tmp_path):
     assert result.exit_code == 1
     assert f"Error: {source}:1: is empty." in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_empty_heading_is_left_out_and_reported(tmp_path):
+    source = tmp_path / "leaflet.txt"
+    source.write_text("Intro.\n\n## Empty\n\n## Full\n\nText.\nLast reviewed: 1 May 2020\n", encoding="utf-8")
+    imported = import_source(source)
+    assert [s.title for s in imported.sections] == ["Full"]
+    assert [(n.line, n.text, n.reason) for n in imported.dropped] == [(3, "Empty", "a heading with no text under it")]

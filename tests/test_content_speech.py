@@ -176,3 +176,48 @@ def test_malformed_rule_files_name_file_and_line(tmp_path):
     with pytest.raises(ContentError) as caught:
         clutter_rules(bad_clutter)
     assert caught.value.line == 3 and "not a valid regular expression" in caught.value.message
+
+
+LABELLED = """---
+title: Test leaflet
+slug: test-leaflet
+last_reviewed: 2024-01-01
+next_review: 2026-06-30
+source: A test
+say: [the test leaflet, testing]
+sections:
+  Side effects:
+    label: side effects (the 4cm kind)
+    say: [risks, problems after the treatment]
+---
+
+Introduction.
+
+## What it is
+
+Some text.
+
+## Side effects
+
+More text.
+"""
+
+
+def test_sections_have_labels_and_phrases_from_the_front_matter():
+    speech = leaflet_speech(parse_leaflet(LABELLED))
+    what, side = speech.sections
+    assert (what.label, what.phrases) == ("What it is", ())  # no label: menus say the heading
+    assert side.label == "side effects, the 4 centimetres kind"  # speech text, by the same rules
+    assert side.phrases == ("risks", "problems after the treatment")  # as written: never spoken
+    assert speech.phrases == ("the test leaflet", "testing")
+    assert speech.next_review == dt.date(2026, 6, 30)  # given: the period does not apply
+    assert not speech.review_overdue(dt.date(2026, 6, 30)) and speech.review_overdue(dt.date(2026, 7, 1))
+
+
+def test_the_seed_names_its_sections_for_menus_in_its_own_words():
+    speech = leaflet_speech(load_leaflet(SEED))
+    assert [s.label for s in speech.sections] == [
+        "what cryotherapy is", "who can have it", "what happens during the treatment", "side effects",
+    ]
+    assert "complications" in speech.sections[3].phrases and "who is it for" in speech.sections[1].phrases
+    assert speech.next_review == dt.date(2022, 1, 17)  # no next_review: 36 months after 17 January 2019

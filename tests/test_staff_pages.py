@@ -74,10 +74,11 @@ def test_a_simulated_message_is_listed_and_its_recording_is_not_available_here(s
 
 
 @pytest.mark.slow
-def test_content_lists_leaflets_with_review_dates_stale_ones_marked_and_audio(staff, staff_server, rendered_audio_dir):
-    page = staff.get("/staff/content").text
-    assert "Cryotherapy for kidney cancer" in page and "17 January 2019" in page
-    assert "Review due" in page and "last reviewed more than 3 years ago" in page
+def test_content_lists_leaflets_with_review_dates_overdue_ones_marked_and_audio(staff, staff_server, rendered_audio_dir):
+    listing = staff.get("/staff/content").text
+    assert "Cryotherapy for kidney cancer" in listing and "17 January 2019" in listing
+    assert "Review overdue" in listing and "17 January 2022" in listing and "Not approved" in listing
+    page = staff.get("/staff/content/cryotherapy-for-kidney-cancer").text
     sources = re.findall(r'<audio controls preload="none" src="(/audio/[0-9a-f]{32}\.wav)"', page)
     assert len(sources) >= 10
     played = staff.http.get(sources[0])
@@ -96,7 +97,8 @@ class _Structure(HTMLParser):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", ["/staff/login", "/staff/", "/staff/queue", "/staff/content"])
+@pytest.mark.parametrize("path", ["/staff/login", "/staff/", "/staff/queue", "/staff/content",
+                                  "/staff/content/cryotherapy-for-kidney-cancer"])
 def test_pages_have_an_accessible_structure(staff, staff_server, path):
     call(staff_server, [*TO_NURSE, "1"], nurse="busy")  # so that the tables have rows
     html = (staff.get(path) if path != "/staff/login" else StaffSession(staff_server).get(path)).text

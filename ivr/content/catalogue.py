@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.content.leaflet import Leaflet, load_leaflet
+from ivr.content.review import DEFAULT_REVIEW_PERIOD_MONTHS
 from ivr.content.speech_text import SpeechLeaflet, leaflet_speech
 from ivr.errors import LeafletFormatError
 
@@ -24,8 +25,12 @@ class Catalogue:
         return next((leaflet for leaflet in self.leaflets if leaflet.code == code), None)
 
 
-def load_catalogue(folder: Path) -> Catalogue:
-    """Load every ``*.md`` leaflet; LeafletFormatError on the first bad file or a repeated slug/code."""
+def load_catalogue(folder: Path, *, review_period_months: int = DEFAULT_REVIEW_PERIOD_MONTHS) -> Catalogue:
+    """Load every ``*.md`` leaflet; LeafletFormatError on the first bad file or a repeated slug/code.
+
+    ``review_period_months`` (IVR_REVIEW_PERIOD_MONTHS) dates the next review of a leaflet whose
+    front matter gives none.
+    """
     sources = tuple(load_leaflet(path) for path in sorted(folder.glob("*.md")))
     if not sources:
         raise LeafletFormatError(
@@ -43,4 +48,6 @@ def load_catalogue(folder: Path) -> Catalogue:
                     hint="Each leaflet needs its own slug and code.",
                 )
             seen[key] = leaflet.path
-    return Catalogue(tuple(leaflet_speech(leaflet) for leaflet in sources), sources)
+    return Catalogue(
+        tuple(leaflet_speech(leaflet, review_period_months=review_period_months) for leaflet in sources), sources,
+    )

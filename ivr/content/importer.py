@@ -2,16 +2,28 @@
 
 The steps, in order:
 
-1. :mod:`ivr.content.source_blocks` reads the file (plain text, or simple HTML), refuses what it
-   cannot understand, normalises odd spaces, dashes and quotes, drops the web clutter listed in
-   ``ivr/data/clutter.yaml`` and finds paragraphs and bullets;
-2. here: section headings are short lines without a full stop that are followed by text; what
-   comes before the first heading is the introduction; "Last reviewed: 17 Jan 2019" (the date may
-   be on the next line) becomes ``last_reviewed: 2019-01-17``; the bullet list after it, or under a
-   "References" heading, becomes ``references`` (each item's lines joined with ". ");
-3. words that look misspelt (:mod:`ivr.content.spelling`) become ``corrections`` with
+1. :mod:`ivr.content.source_blocks` (plain text) or :mod:`ivr.content.source_html` (a saved
+   page) reads the file, refuses what it cannot understand, normalises odd spaces, dashes and
+   quotes, drops the web clutter listed in ``ivr/data/clutter.yaml`` and the page's navigation,
+   and finds paragraphs, bullets and headings, noting every line it drops;
+2. :mod:`ivr.content.page_structure`: the title is the page's ``<h1>`` (or a first line that
+   reads as one, else the file name); the page's own dates (:mod:`ivr.content.page_dates`: "Last reviewed", "Next review
+   due", "Updated", "Published", in their many wordings) go to the front matter; the bullet list
+   after them, or under a "References" heading, becomes ``references``; sections are the page's
+   headings at its top level (``##``, ``<h2>``), deeper ones stay as paragraphs of their section,
+   and in a page without marked headings, short lines without a full stop that are followed by
+   text (a question is a heading: "What is a nephrectomy?"); a section whose heading is listed as
+   clutter ("Related links") goes whole, and so does an empty one; what comes before the first
+   heading is the introduction;
+3. here: words that look misspelt (:mod:`ivr.content.spelling`) become ``corrections`` with
    ``status: suggested``. The leaflet text keeps the word as written: clinical wording is never
    changed without a person confirming it.
+
+Every part of the page left out is listed (``dropped``) with its lines, and so is every part kept
+somewhere a reviewer should check (``placed``): ``ivr import`` prints both. The last review date
+is the page's "reviewed" date, else ``--last-reviewed``, else its "updated", else its "published"
+date (said in ``placed``). The source is kept beside the leaflet (``sources/<slug>.txt``, or
+``.html``) and named in its ``source_file``, so that a clone has everything to import it again.
 
 How a reviewer confirms corrections
 -----------------------------------
@@ -23,7 +35,9 @@ How a reviewer confirms corrections
   and set ``status: confirmed``; for a wrong one set ``status: rejected`` (the text keeps it).
 
 ``ivr check`` warns about every correction still ``suggested``, and about a ``confirmed`` one
-whose original word is still in the text.
+whose original word is still in the text. Importing again with ``--force`` keeps what people added
+to the leaflet file: its code, section labels, recognition words and approval (which then holds
+only if what callers hear is unchanged).
 """
 
 from __future__ import annotations
@@ -31,24 +45,33 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, replace
+import shutil
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
-from ivr.content.leaflet import SLUG_RE, Block, BulletList, Correction, Paragraph, Section, parse_leaflet
-from ivr.content.source_blocks import SourceBlock, html_blocks, is_html, read_source, text_blocks
+from ivr.content.approval import Approval
+from ivr.content.leaflet import (
+    SLUG_RE,
+    Block,
+    BulletList,
+    Correction,
+    Paragraph,
+    Section,
+    load_leaflet,
+    parse_leaflet,
+    yaml_value,
+)
+from ivr.content.page_structure import page_structure
+from ivr.content.source_blocks import SourceNote, is_html, read_source, text_blocks
+from ivr.content.source_html import html_blocks
 from ivr.content.spelling import Misspelling, find_misspellings
-from ivr.errors import LeafletFormatError, SourceNotUnderstood
+from ivr.errors import ContentError, LeafletFormatError, SourceNotUnderstood
 
 __all__ = ["ImportedLeaflet", "import_source", "write_leaflet"]
 
-REVIEWED_RE = re.compile(r"^(?:page\s+)?last\s+(?:reviewed|updated)\s*:?\s*(.*)$", re.IGNORECASE)
-NEXT_REVIEW_RE = re.compile(r"^next\s+review(?:\s+due)?\s*:?\s*(.*)$", re.IGNORECASE)
-REFERENCES_RE = re.compile(r"^(?:references|sources|bibliography)$", re.IGNORECASE)
-DATE_FORMATS = ("%d %b %Y", "%d %B %Y", "%d/%m/%Y", "%Y-%m-%d")
-HEADING_MAX_CHARS = 70
-HEADING_MAX_WORDS = 10
+SOURCES_DIR = "sources"  # beside the leaflets: sources/<slug>.txt
 
 
 @dataclass(frozen=True)
@@ -63,6 +86,21 @@ class ImportedLeaflet:
     intro: tuple[Block, ...]
     sections: tuple[Section, ...]
     unknown_words: tuple[Misspelling, ...]  # look misspelt, but nothing close to suggest
+    dropped: tuple[SourceNote, ...] = ()  # left out of the leaflet, with their source lines
+    placed: tuple[SourceNote, ...] = ()  # kept, but a reviewer should check where or how
+    source_file: str | None = None  # the source kept beside the leaflet (set by write_leaflet)
+    code: str | None = None  # what people added to a leaflet imported again: kept
+    phrases: tuple[str, ...] = ()
+    approval: Approval | None = None
+    kept: tuple[str, ...] = field(default=())  # what was carried over from the file replaced
+
+    def report(self, source: str) -> list[str]:
+        """What was left out and what to check, one line each, naming ``source`` and the lines."""
+        lines = []
+        for heading, notes in (("Left out of the leaflet:", self.dropped), ("Kept, but check:", self.placed)):
+            lines += [heading] if notes else []
+            lines += [f"  {source}:{note.where()}: {note.text!r}: {note.reason}" for note in notes]
+        return lines
 
     def with_corrections_applied(self) -> ImportedLeaflet:
         """Every suggested fix made in the text (whole words, as written) and marked confirmed."""
@@ -83,7 +121,7 @@ class ImportedLeaflet:
         return replace(
             self,
             intro=blocks(self.intro),
-            sections=tuple(Section(fix(s.title), blocks(s.blocks), s.line) for s in self.sections),
+            sections=tuple(replace(s, title=fix(s.title), blocks=blocks(s.blocks)) for s in self.sections),
             corrections=tuple(
                 replace(c, status="confirmed") if c.status == "suggested" else c for c in self.corrections
             ),
@@ -91,17 +129,34 @@ class ImportedLeaflet:
 
     def markdown(self) -> str:
         """The leaflet file's text (see :mod:`ivr.content.leaflet` for the format)."""
-        lines = ["---", f"title: {_scalar(self.title)}", f"slug: {self.slug}",
-                 f"last_reviewed: {self.last_reviewed.isoformat()}"]
+        lines = ["---", f"title: {yaml_value(self.title)}", f"slug: {self.slug}"]
+        if self.code:
+            lines.append(f"code: {yaml_value(self.code)}")
+        lines.append(f"last_reviewed: {self.last_reviewed.isoformat()}")
         if self.next_review:
             lines.append(f"next_review: {self.next_review.isoformat()}")
-        lines.append(f"source: {_scalar(self.source)}")
+        lines.append(f"source: {yaml_value(self.source)}")
+        if self.source_file:
+            lines.append(f"source_file: {yaml_value(self.source_file)}")
         lines.append("references:" if self.references else "references: []")
         lines += [f"  - {json.dumps(r, ensure_ascii=False)}" for r in self.references]
         lines.append("corrections:" if self.corrections else "corrections: []")
         for c in self.corrections:
-            lines += [f"  - original: {_scalar(c.original)}", f"    fix: {_scalar(c.fix)}",
+            lines += [f"  - original: {yaml_value(c.original)}", f"    fix: {yaml_value(c.fix)}",
                       f"    source_line: {c.source_line}", f"    status: {c.status}"]
+        if self.phrases:
+            lines.append(f"say: {_flow(self.phrases)}")
+        labelled = [s for s in self.sections if s.label or s.phrases]
+        if labelled:
+            lines.append("sections:")
+            for s in labelled:
+                lines.append(f"  {_key(s.title)}:")
+                lines += [f"    label: {yaml_value(s.label)}"] if s.label else []
+                lines += [f"    say: {_flow(s.phrases)}"] if s.phrases else []
+        if self.approval:
+            a = self.approval
+            lines += ["approval:", f"  by: {yaml_value(a.by)}", f"  role: {yaml_value(a.role)}",
+                      f"  date: {a.date.isoformat()}", f"  spoken_sha256: {a.spoken_sha256}"]
         lines += ["---", ""]
         lines += _body_lines(self.intro)
         for section in self.sections:
@@ -109,13 +164,24 @@ class ImportedLeaflet:
         return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _scalar(value: str) -> str:
-    """A YAML value: plain when YAML reads it back unchanged, else double-quoted."""
+def _flow(items: tuple[str, ...]) -> str:
+    """A YAML flow list, each item plain when YAML reads it back unchanged, else quoted."""
+    def item(text: str) -> str:
+        try:
+            plain = yaml.safe_load(f"[{text}]") == [text]
+        except yaml.YAMLError:
+            plain = False
+        return text if plain else json.dumps(text, ensure_ascii=False)
+
+    return "[" + ", ".join(item(text) for text in items) + "]"
+
+
+def _key(text: str) -> str:
     try:
-        plain = yaml.safe_load(f"k: {value}") == {"k": value}
+        plain = yaml.safe_load(f"{text}: x") == {text: "x"}
     except yaml.YAMLError:
         plain = False
-    return value if plain and value == value.strip() else json.dumps(value, ensure_ascii=False)
+    return text if plain else json.dumps(text, ensure_ascii=False)
 
 
 def _body_lines(blocks: tuple[Block, ...]) -> list[str]:
@@ -133,139 +199,6 @@ def _title_from_file(path: Path) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _parse_date(text: str, path: Path, line: int) -> dt.date:
-    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().rstrip(".,;"))
-    cleaned = re.sub(r"\bSept\b", "Sep", cleaned, flags=re.IGNORECASE)
-    for pattern in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(cleaned, pattern).date()
-        except ValueError:
-            continue
-    raise SourceNotUnderstood(
-        f"cannot read the date {text!r}.", path=path, line=line,
-        hint="Write it like '17 Jan 2019', or give it with --last-reviewed 2019-01-17.",
-    )
-
-
-def _is_heading_candidate(block: SourceBlock) -> bool:
-    text = block.text
-    return (
-        block.kind == "paragraph" and len(block.pieces) == 1 and len(text) <= HEADING_MAX_CHARS
-        and len(text.split()) <= HEADING_MAX_WORDS and not text.endswith((".", ",", ";", ":", "!", "?"))
-        and (text[:1].isupper() or text[:1].isdigit())
-        and not REVIEWED_RE.match(text) and not NEXT_REVIEW_RE.match(text)
-    )
-
-
-def _mark_headings(blocks: list[SourceBlock]) -> list[SourceBlock]:
-    """Turn each short line without a full stop that is followed by text into a heading."""
-    marked = []
-    for index, block in enumerate(blocks):
-        following = blocks[index + 1] if index + 1 < len(blocks) else None
-        if (
-            _is_heading_candidate(block) and following is not None and following.kind != "heading"
-            and not _is_heading_candidate(following) and not REVIEWED_RE.match(following.text)
-        ):
-            block = SourceBlock("heading", block.pieces)
-        marked.append(block)
-    return marked
-
-
-def _reference(block: SourceBlock) -> str:
-    """One reference: its lines (title, authors, journal) joined as sentences."""
-    text = ""
-    for piece, _ in block.pieces:
-        piece = piece.rstrip(",;").strip()
-        if text:
-            text += " " if text.endswith((".", ":", ";", "?", "!")) else ". "
-        text += piece
-    return text
-
-
-@dataclass
-class _Parts:
-    body: list[SourceBlock]
-    references: list[str]
-    last_reviewed: dt.date | None = None
-    next_review: dt.date | None = None
-
-
-def _split(blocks: list[SourceBlock], path: Path) -> _Parts:
-    """Separate the body from the review dates and the references.
-
-    References are the bullets right after the review date (the seed's layout), or every block
-    under a "References" heading up to the next heading.
-    """
-    parts = _Parts([], [])
-    mode: str | None = None  # "after-date" or "heading" while reading references
-    pending: tuple[str, int] | None = None  # a date label whose date is on the next line
-    for block in blocks:
-        text = block.text
-        if pending is not None:
-            setattr(parts, pending[0], _parse_date(text, path, block.line))
-            pending = None
-            continue
-        label = next(
-            ((name, m) for name, pattern in (("last_reviewed", REVIEWED_RE), ("next_review", NEXT_REVIEW_RE))
-             if block.kind == "paragraph" and (m := pattern.match(text))),
-            None,
-        )
-        if label is not None:
-            name, match = label
-            if match[1]:
-                setattr(parts, name, _parse_date(match[1], path, block.pieces[-1][1]))
-            else:
-                pending = (name, block.line)
-            mode = "after-date"
-            continue
-        if block.kind == "heading":
-            mode = "heading" if REFERENCES_RE.match(text) else None
-            if mode:
-                continue
-        elif mode == "heading" or (mode == "after-date" and block.kind == "bullet"):
-            parts.references.append(_reference(block))
-            continue
-        else:
-            mode = None
-        parts.body.append(block)
-    if pending is not None:
-        raise SourceNotUnderstood(
-            "has a review date label but no date after it.", path=path, line=pending[1],
-            hint="Put the date on the same line or the next, like 'Last reviewed: 17 Jan 2019'.",
-        )
-    return parts
-
-
-def _sections(body: list[SourceBlock], path: Path) -> tuple[list[Block], list[Section]]:
-    intro: list[Block] = []
-    sections: list[tuple[str, int, list[Block]]] = []
-    for block in body:
-        if block.kind == "heading":
-            sections.append((block.text, block.line, []))
-            continue
-        blocks = sections[-1][2] if sections else intro
-        if block.kind == "bullet":
-            if blocks and isinstance(blocks[-1], BulletList):
-                blocks[-1] = BulletList((*blocks[-1].items, block.text), blocks[-1].line)
-            else:
-                blocks.append(BulletList((block.text,), block.line))
-        else:
-            blocks.append(Paragraph(block.text, block.line))
-    if not sections:
-        raise SourceNotUnderstood(
-            "has no section headings.", path=path, line=body[0].line if body else 1,
-            hint="A heading is a short line without a full stop, followed by a paragraph "
-                 "(or a line starting with '## ').",
-        )
-    for title, line, blocks in sections:
-        if not blocks:
-            raise SourceNotUnderstood(
-                f"section {title!r} has no text under it.", path=path, line=line,
-                hint="Add its text, or delete the heading.",
-            )
-    return intro, [Section(title, tuple(blocks), line) for title, line, blocks in sections]
-
-
 def import_source(
     path: Path,
     *,
@@ -276,57 +209,82 @@ def import_source(
 ) -> ImportedLeaflet:
     """Import one web page copy; SourceNotUnderstood, naming the line, when it cannot be understood.
 
-    The title comes from ``title``, else the page's <h1> (HTML), else the file name. The review
-    date found in the page wins over ``last_reviewed``, which is used when the page has none.
+    The title comes from ``title``, else the page's <h1> or first line (see the module
+    docstring), else the file name. A last review date in the page wins over ``last_reviewed``.
     """
     text = read_source(path)
-    page_title = None
-    if is_html(path, text):
-        page_title, blocks = html_blocks(text, path)
+    html = is_html(path, text)
+    if html:
+        page_title, blocks, dropped = html_blocks(text, path)
     else:
-        blocks = text_blocks(text, path)
-    parts = _split(_mark_headings(blocks), path)
-    intro, sections = _sections(parts.body, path)
-    title = " ".join((title or page_title or _title_from_file(path)).split())
+        page_title, (blocks, dropped) = None, text_blocks(text, path)
+    page = page_structure(blocks, path, text, html=html, title=title, last_reviewed=last_reviewed)
+    title = " ".join((title or page_title or page.title or _title_from_file(path)).split())
     slug = slug or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     if not SLUG_RE.match(slug):
         raise SourceNotUnderstood(
             f"gives the slug {slug!r}, which is not lower-case words joined by hyphens.", path=path,
             hint="Give one with --slug, e.g. --slug cryotherapy-for-kidney-cancer.",
         )
-    reviewed = parts.last_reviewed or last_reviewed
-    if reviewed is None:
-        raise SourceNotUnderstood(
-            "has no 'Last reviewed:' date.", path=path, line=len(text.rstrip().splitlines()),
-            hint="Give the date the leaflet was last reviewed with --last-reviewed 2019-01-17.",
-        )
-    pieces = [piece for block in parts.body for piece in block.pieces]
-    found = list(find_misspellings(pieces))
+    found = list(find_misspellings(page.pieces))
     return ImportedLeaflet(
         title=title,
         slug=slug,
         source=" ".join((source or f"Imported from {path.name}").split()),
-        last_reviewed=reviewed,
-        next_review=parts.next_review,
-        references=tuple(parts.references),
+        last_reviewed=page.last_reviewed,
+        next_review=page.next_review,
+        references=page.references,
         corrections=tuple(Correction(m.word, m.fix, m.line, "suggested") for m in found if m.fix),
-        intro=tuple(intro),
-        sections=tuple(sections),
+        intro=page.intro,
+        sections=page.sections,
         unknown_words=tuple(m for m in found if not m.fix),
+        dropped=tuple(sorted([*dropped, *page.dropped], key=lambda n: n.line)),
+        placed=page.placed,
     )
 
 
-def write_leaflet(imported: ImportedLeaflet, folder: Path, *, force: bool = False) -> Path:
-    """Write ``<folder>/<slug>.md``; SourceNotUnderstood if it exists (unless ``force``).
+def _carry_over(imported: ImportedLeaflet, target: Path) -> ImportedLeaflet:
+    """What people added to the leaflet file being replaced: code, labels, recognition words, approval."""
+    try:
+        old = load_leaflet(target)
+    except ContentError:
+        return imported  # a broken file: nothing to keep
+    by_title = {s.title: s for s in old.sections}
+    sections = tuple(
+        replace(s, label=by_title[s.title].label, phrases=by_title[s.title].phrases) if s.title in by_title else s
+        for s in imported.sections
+    )
+    titles = {s.title for s in imported.sections}
+    lost = [s.title for s in old.sections if (s.label or s.phrases) and s.title not in titles]
+    kept = [name for name, there in (("code", old.code), ("say", old.phrases), ("approval", old.approval)) if there]
+    kept += ["labels of " + ", ".join(repr(s.title) for s in sections if s.label or s.phrases)] \
+        if any(s.label or s.phrases for s in sections) else []
+    kept += [f"(dropped: labels of headings no longer there: {', '.join(map(repr, lost))})"] if lost else []
+    return replace(imported, code=old.code, phrases=old.phrases, approval=old.approval, sections=sections,
+                   kept=tuple(kept))
 
-    The text is parsed back before writing, so a written leaflet always loads.
+
+def write_leaflet(imported: ImportedLeaflet, folder: Path, *, force: bool = False,
+                  source_path: Path | None = None) -> tuple[Path, ImportedLeaflet]:
+    """Write ``<folder>/<slug>.md`` (and keep ``source_path`` as ``<folder>/sources/<slug><suffix>``).
+
+    SourceNotUnderstood if the leaflet exists (unless ``force``: then what people added to it is
+    kept, see :func:`_carry_over`). The text is parsed back before writing, so a written leaflet
+    always loads. Returns the path and the leaflet as written.
     """
     target = folder / f"{imported.slug}.md"
     if target.exists() and not force:
         raise SourceNotUnderstood(
             "already exists; a reviewed leaflet is not overwritten.", path=target,
-            hint="Add --force to replace it, or --slug to write a new one.",
+            hint="Add --force to replace it (its code, labels and approval are kept), or --slug to write a new one.",
         )
+    if target.exists():
+        imported = _carry_over(imported, target)
+    kept_source = None
+    if source_path is not None:
+        suffix = ".html" if source_path.suffix.lower() in (".html", ".htm") else ".txt"
+        kept_source = folder / SOURCES_DIR / f"{imported.slug}{suffix}"
+        imported = replace(imported, source_file=f"{SOURCES_DIR}/{kept_source.name}")
     text = imported.markdown()
     try:
         parse_leaflet(text, path=target)
@@ -335,5 +293,8 @@ def write_leaflet(imported: ImportedLeaflet, folder: Path, *, force: bool = Fals
             f"would not be a valid leaflet: {exc.message}", path=target, line=exc.line, hint=exc.hint,
         ) from exc
     folder.mkdir(parents=True, exist_ok=True)
+    if kept_source is not None and source_path is not None and kept_source.resolve() != source_path.resolve():
+        kept_source.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source_path, kept_source)
     target.write_text(text, encoding="utf-8")
-    return target
+    return target, imported

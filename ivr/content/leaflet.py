@@ -7,10 +7,21 @@ A leaflet is reviewed by people who are not programmers, so the format is plain 
     slug: cryotherapy-for-kidney-cancer
     code: 101                 # optional; printed on paper leaflets, keyed in by callers
     last_reviewed: 2019-01-17
-    next_review: 2022-01-17   # optional
+    next_review: 2022-01-17   # optional; default last_reviewed + IVR_REVIEW_PERIOD_MONTHS
     source: where it came from
+    source_file: sources/cryotherapy-for-kidney-cancer.txt   # the page as copied, beside the leaflet
     references: [...]
     corrections: [{original: laproscope, fix: laparoscope, source_line: 24, status: confirmed}]
+    say: [cryotherapy, freezing treatment]   # optional: other names callers may use for the leaflet
+    sections:                 # optional, keyed by a section's heading
+      What it is:
+        label: what cryotherapy is        # spoken in menus instead of the heading
+        say: [what is cryotherapy]        # other words callers may use for the section
+    approval:                 # written by `ivr approve`, never by hand
+      by: Dr Jane Smith
+      role: Consultant urologist
+      date: 2025-06-01
+      spoken_sha256: 3f2a...  # of the spoken text approved (ivr.content.leaflet_approval)
     ---
 
     Introduction paragraph.
@@ -28,12 +39,14 @@ A leaflet is reviewed by people who are not programmers, so the format is plain 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
+from ivr.content.approval import Approval, parse_approval
 from ivr.errors import LeafletFormatError
 
 __all__ = [
@@ -43,11 +56,15 @@ __all__ = [
     "Leaflet",
     "Paragraph",
     "Section",
+    "front_matter_end",
     "load_leaflet",
     "parse_leaflet",
+    "yaml_value",
 ]
 
 REQUIRED_FIELDS = ("title", "slug", "last_reviewed", "source")
+SECTION_FIELDS = ("label", "say")
+PHRASE_MAX_CHARS = 80
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CODE_RE = re.compile(r"^[0-9]{1,6}$")
 
@@ -72,6 +89,8 @@ class Section:
     title: str
     blocks: tuple[Block, ...]
     line: int
+    label: str | None = None  # what menus say instead of the title (front matter ``sections:``)
+    phrases: tuple[str, ...] = ()  # other words callers may use for it (``say:``); never spoken
 
 
 @dataclass(frozen=True)
@@ -96,6 +115,25 @@ class Leaflet:
     sections: tuple[Section, ...]
     path: Path | None = None
     body_line: int = 1  # line number of the first body line in the file
+    source_file: str | None = None  # the copied page, relative to the leaflet's folder
+    phrases: tuple[str, ...] = ()  # other names callers may use for the leaflet (``say:``)
+    approval: Approval | None = None  # the last sign-off recorded by ``ivr approve``
+
+
+def yaml_value(value: str) -> str:
+    """``value`` written for a front matter line: plain when YAML reads it back unchanged, else quoted."""
+    try:
+        plain = yaml.safe_load(f"k: {value}") == {"k": value}
+    except yaml.YAMLError:
+        plain = False
+    return value if plain and value == value.strip() else json.dumps(value, ensure_ascii=False)
+
+
+def front_matter_end(lines: list[str]) -> int | None:
+    """The index of the line closing the front matter ('---'), None if there is none."""
+    if not lines or lines[0].strip() != "---":
+        return None
+    return next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
 
 
 def load_leaflet(path: Path) -> Leaflet:
@@ -108,6 +146,7 @@ def load_leaflet(path: Path) -> Leaflet:
 
 
 def _split_front_matter(text: str, path: Path | None) -> tuple[dict[str, object], list[str], int]:
+    """The front matter's fields, the body's lines, and the file line of the first body line."""
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
         raise LeafletFormatError(
@@ -147,6 +186,88 @@ def _date(meta: dict[str, object], name: str, path: Path | None, line: int) -> d
         raise LeafletFormatError(
             f"Expected a date like 2019-01-17 in {name}, got {value!r}.", path=path, line=line,
         ) from None
+
+
+def _key_lines(lines: list[str], end: int) -> dict[tuple[str, ...], int]:
+    """The file line of every mapping key in the front matter, by its path: ("sections", "What it is")."""
+    found: dict[tuple[str, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    found[(*path, str(key.value))] = key.start_mark.line + 2
+                    walk(value, (*path, str(key.value)))
+
+    try:
+        root = yaml.compose("\n".join(lines[1:end]))
+    except yaml.YAMLError:
+        return found
+    if root is not None:
+        walk(root, ())
+    return found
+
+
+def _phrases(value: object, where: str, path: Path | None, line: int) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else None
+    if items is None or not all(isinstance(item, str) and item.strip() for item in items):
+        raise LeafletFormatError(
+            f"Expected a list of words callers may say in {where}, got {value!r}.", path=path, line=line,
+            hint="Write it as say: [what is cryotherapy, the treatment].",
+        )
+    phrases = tuple(" ".join(item.split()) for item in items)
+    too_long = next((p for p in phrases if len(p) > PHRASE_MAX_CHARS), None)
+    if too_long:
+        raise LeafletFormatError(
+            f"{where} has a phrase of more than {PHRASE_MAX_CHARS} characters: {too_long!r}.", path=path,
+            line=line, hint="List the few words a caller would say, not sentences.",
+        )
+    return phrases
+
+
+def _section_speech(meta: dict[str, object], sections: tuple[Section, ...], key_lines: dict[tuple[str, ...], int],
+                    path: Path | None) -> tuple[Section, ...]:
+    """Sections with their menu labels and phrases from the front matter's ``sections:`` mapping."""
+    value = meta.get("sections")
+    if value is None:
+        return sections
+    line = key_lines.get(("sections",), 1)
+    if not isinstance(value, dict):
+        raise LeafletFormatError(
+            f"Expected 'sections:' to map section headings to a label and say, got {value!r}.", path=path,
+            line=line, hint="e.g. sections:\n  What it is:\n    label: what cryotherapy is",
+        )
+    titles = [section.title for section in sections]
+    extra: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+    for heading, fields in value.items():
+        where = key_lines.get(("sections", str(heading)), line)
+        if str(heading) not in titles:
+            raise LeafletFormatError(
+                f"sections: {str(heading)!r} is not a heading of this leaflet.", path=path, line=where,
+                hint=f"Use a heading exactly as written after '## ': {', '.join(repr(t) for t in titles)}.",
+            )
+        if not isinstance(fields, dict) or not fields or set(map(str, fields)) - set(SECTION_FIELDS):
+            raise LeafletFormatError(
+                f"sections: {str(heading)!r} must have 'label:' and/or 'say:', got {fields!r}.", path=path,
+                line=where, hint="label: the words menus say for it; say: [other words callers may use].",
+            )
+        label = fields.get("label")
+        label_line = key_lines.get(("sections", str(heading), "label"), where)
+        if label is not None and (not isinstance(label, str) or not label.strip() or len(label) > PHRASE_MAX_CHARS):
+            raise LeafletFormatError(
+                f"Expected a short label of words in sections: {str(heading)!r}, got {label!r}.", path=path,
+                line=label_line, hint="e.g. label: what cryotherapy is (menus say 'For what cryotherapy is, press 1').",
+            )
+        phrases = _phrases(fields.get("say"), f"sections: {str(heading)!r}", path,
+                           key_lines.get(("sections", str(heading), "say"), where))
+        extra[str(heading)] = (" ".join(label.split()) if isinstance(label, str) else None, phrases)
+    return tuple(
+        replace(section, label=extra[section.title][0], phrases=extra[section.title][1])
+        if section.title in extra else section
+        for section in sections
+    )
 
 
 def _field_line(text: str, name: str) -> int:
@@ -265,6 +386,16 @@ def parse_leaflet(text: str, *, path: Path | None = None) -> Leaflet:
                 f"section {section.title!r} is empty.", path=path, line=section.line,
                 hint="Add its text, or delete the heading.",
             )
+    key_lines = _key_lines(text.splitlines(), body_line - 2)
+    sections = _section_speech(meta, sections, key_lines, path)
+    source_file = meta.get("source_file")
+    if source_file is not None and (not isinstance(source_file, str) or not source_file.strip()
+                                    or Path(source_file).is_absolute() or ".." in Path(source_file).parts):
+        raise LeafletFormatError(
+            f"Expected a path inside the leaflets folder in source_file, got {source_file!r}.", path=path,
+            line=key_lines.get(("source_file",), 1), hint="e.g. source_file: sources/cryotherapy-for-kidney-cancer.txt",
+        )
+    approval = meta.get("approval")
     return Leaflet(
         title=str(meta["title"]).strip(),
         slug=slug,
@@ -278,4 +409,8 @@ def parse_leaflet(text: str, *, path: Path | None = None) -> Leaflet:
         sections=sections,
         path=path,
         body_line=body_line,
+        source_file=source_file.strip() if isinstance(source_file, str) else None,
+        phrases=_phrases(meta.get("say"), "say", path, key_lines.get(("say",), 1)),
+        approval=None if approval is None else parse_approval(
+            approval, path=path, line=key_lines.get(("approval",), 1), error=LeafletFormatError),
     )

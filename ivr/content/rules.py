@@ -1,7 +1,9 @@
 """The reviewed content rule files in ``ivr/data``, loaded once per process.
 
-- ``clutter.yaml``: web-page lines the importer drops and ``ivr check`` reports;
-- ``lexicon.yaml``: abbreviations, acronyms and units, and how the line says them;
+- ``clutter.yaml``: web-page lines (and whole sections, by heading) the importer drops and
+  ``ivr check`` reports;
+- ``lexicon.yaml``: abbreviations, acronyms, units and the digits of telephone numbers, and how
+  the line says them;
 - ``pronunciations.yaml``: words eSpeak NG says wrongly -> spellings it says right;
 - ``medical-words.txt``: medical words the English dictionary may not know.
 
@@ -39,13 +41,19 @@ class ClutterRules:
     lines: frozenset[str]  # casefolded, whitespace collapsed
     patterns: tuple[re.Pattern[str], ...]
     path: Path
+    sections: frozenset[str] = frozenset()  # headings whose whole section is clutter, casefolded
+
+    def section(self, heading: str) -> str | None:
+        """The rule when ``heading`` starts a section of clutter ("Related links"), else None."""
+        text = " ".join(heading.split()).rstrip(":")
+        return text if text.casefold() in self.sections else None
 
     def match(self, line: str) -> str | None:
         """The rule a whole line matches (the exact line, or the pattern's text), else None."""
         text = " ".join(line.split())
         if not text:
             return None
-        if text.casefold() in self.lines:
+        if text.casefold() in self.lines or self.section(text):
             return text
         return next((p.pattern for p in self.patterns if p.fullmatch(text)), None)
 
@@ -65,6 +73,7 @@ class Lexicon:
     units: dict[str, tuple[str, str]]  # symbol -> (one, many)
     pronunciations: tuple[Replacement, ...]
     spoken_words: frozenset[str]  # every word an entry may add: the speech text's only additions
+    digits: dict[str, str]  # "0" -> "oh": telephone numbers are read digit by digit
 
 
 def _load_yaml(path: Path) -> object:
@@ -101,9 +110,8 @@ def _mapping(data: object, name: str, path: Path) -> dict[str, object]:
 def clutter_rules(path: Path = DATA_DIR / "clutter.yaml") -> ClutterRules:
     """The clutter rules; ContentError if the file is malformed or a pattern is not a valid regex."""
     data = _load_yaml(path)
-    if not isinstance(data, dict) or not isinstance(data.get("lines", []), list) \
-            or not isinstance(data.get("patterns", []), list):
-        raise ContentError("must have 'lines:' and 'patterns:' lists.", path=path, line=1)
+    if not isinstance(data, dict) or not all(isinstance(data.get(k) or [], list) for k in ("lines", "patterns", "sections")):
+        raise ContentError("must have 'lines:', 'patterns:' and 'sections:' lists.", path=path, line=1)
     patterns = []
     for text in data.get("patterns") or []:
         try:
@@ -114,7 +122,8 @@ def clutter_rules(path: Path = DATA_DIR / "clutter.yaml") -> ClutterRules:
                 line=_line_of(path, f"- '{text}"), hint="Put the pattern in single quotes.",
             ) from exc
     lines = frozenset(" ".join(str(line).split()).casefold() for line in data.get("lines") or [])
-    return ClutterRules(lines, tuple(patterns), path)
+    sections = frozenset(" ".join(str(line).split()).casefold() for line in data.get("sections") or [])
+    return ClutterRules(lines, tuple(patterns), path, sections)
 
 
 def _replacement(written: str, spoken: object, path: Path) -> Replacement:
@@ -148,6 +157,12 @@ def lexicon(
                 line=_line_of(lexicon_path, symbol), hint="e.g. cm: [centimetre, centimetres]",
             )
         units[symbol] = (names[0], names[1])
+    digits = {str(key): value for key, value in _mapping(data, "digits", lexicon_path).items()}
+    if set(digits) != set("0123456789") or not all(isinstance(v, str) and v.strip() for v in digits.values()):
+        raise ContentError(
+            f"'digits:' must say each digit 0 to 9 in words, got {digits!r}.", path=lexicon_path,
+            line=_line_of(lexicon_path, "digits:"), hint='e.g. "0": oh (quote the digits)',
+        )
     pron_data = _load_yaml(pronunciations_path) or {}
     if not isinstance(pron_data, dict):
         raise ContentError("must be 'word: respelling' lines.", path=pronunciations_path, line=1)
@@ -159,10 +174,12 @@ def lexicon(
     pronunciations.sort(key=lambda r: -len(r.written))
     spoken = " ".join(
         [r.spoken for r in (*abbreviations, *pronunciations)] + [" ".join(n) for n in units.values()]
+        + list(digits.values())
     )
     return Lexicon(
         tuple(abbreviations), units, tuple(pronunciations),
         frozenset(re.findall(r"[\w'-]+", spoken.casefold())),
+        {key: value.strip() for key, value in digits.items()},
     )
 
 

@@ -7,17 +7,26 @@ with the paragraph that leads into it. Section 0 is the leaflet's introduction.
 
 1. whitespace: non-breaking and odd spaces become plain spaces;
 2. dates: "17 Jan 2019", "17/01/2019" and "2019-01-17" -> "17 January 2019";
-3. abbreviations and acronyms from ``ivr/data/lexicon.yaml`` ("MDT" -> "multidisciplinary team");
-4. measurements with the units in the lexicon ("4cm" -> "4 centimetres", "1cm" -> "1 centimetre",
+3. telephone numbers are read digit by digit in the groups people say, a pause between groups
+   ("0808 157 0192" -> "oh eight oh eight, one five seven, oh one nine two"; UK numbers only, see
+   :mod:`ivr.content.phone_numbers`), and so are short numbers after "call", "ring", "dial",
+   "phone", "NHS" or "or" ("call 999" -> "call nine nine nine"); times with a full stop are
+   written with a colon ("8.30am" -> "8:30am": eSpeak NG reads "8.30am" as "eight point three zero
+   am", ``'eIt pOInt Tr'i: z'i@roU ,eI'Em``, and "8:30am" as "eight thirty am", ``'eIt T'3:ti; ,eI'Em``);
+4. abbreviations and acronyms from ``ivr/data/lexicon.yaml`` ("MDT" -> "multidisciplinary team");
+5. measurements with the units in the lexicon ("4cm" -> "4 centimetres", "1cm" -> "1 centimetre",
    "2-3mm" -> "2 to 3 millimetres"), and number ranges ("2-3" -> "2 to 3");
-5. parenthesised asides are read between commas, keeping the leaflet's own words
+6. parenthesised asides are read between commas, keeping the leaflet's own words
    ("a camera (laparoscope) to see" -> "a camera, laparoscope, to see");
-6. dashes between spaces are read as a pause (a comma);
-7. pronunciations from ``ivr/data/pronunciations.yaml`` (spellings eSpeak NG says right).
+7. dashes between spaces are read as a pause (a comma);
+8. pronunciations from ``ivr/data/pronunciations.yaml`` (spellings eSpeak NG says right).
 
 The speech text never adds a word that is not in the leaflet, except the expansions listed in
-those reviewed files, month names, and "to" in ranges. Bullet lists are read as a list with
-pauses: each item its own sentence. References are never read.
+those reviewed files (digits included), month names, and "to" in ranges. Bullet lists are read
+as a list with pauses: each item its own sentence. References are never read.
+
+A section's *label* (front matter ``sections:``) is what menus say for it; its *phrases* are
+other words callers may use for it: recognition hints, never spoken.
 """
 
 from __future__ import annotations
@@ -28,6 +37,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from ivr.content.leaflet import Block, BulletList, Leaflet, Paragraph
+from ivr.content.phone_numbers import digit_groups
+from ivr.content.review import DEFAULT_REVIEW_PERIOD_MONTHS, review_due
 from ivr.content.rules import Lexicon, Replacement, lexicon
 
 __all__ = ["SpeechLeaflet", "SpeechSection", "leaflet_speech", "spoken_date", "to_speech"]
@@ -45,6 +56,11 @@ _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _NUMBER_RANGE = re.compile(r"(?<![\w.-])(\d+(?:\.\d+)?)\s*(?:-|–|—)\s*(\d+(?:\.\d+)?)(?![\w.-])")
 _ASIDE = re.compile(r"\s*\(([^()]*)\)")
 _SPACED_DASH = re.compile(r"\s+[-–—]+\s+")
+# A UK number: 0 or +44 (or 0044), then digits in groups split by single spaces or hyphens;
+# "18001 " in front is the Relay UK text-relay prefix. Checked by digit_groups before reading.
+_PHONE = re.compile(r"(?<![\w+/.-])(?:18001 )?(?:\+44 ?(?:\(0\) ?)?|0044 ?|\(?0)\d[\d)]*(?:[ -]\d+)*(?![\w])")
+_DOTTED_TIME = re.compile(r"\b(\d{1,2})\.([0-5]\d)\s?(am|pm)\b", re.IGNORECASE)
+_SHORT_NUMBER = re.compile(r"\b(call|ring|dial|phone|NHS|or)(\s+)(\d{3}(?: \d{3})?)(?![\w-]|[.,]\d)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -52,12 +68,8 @@ class SpeechSection:
     number: int  # 1-based position among the leaflet's sections; 0 is the introduction
     title: str  # the heading as speech text ("What it is")
     parts: tuple[str, ...]
-    label: str = ""  # how menus name it ("what cryotherapy is"); the title when the leaflet gives none
-    phrases: tuple[str, ...] = ()  # other words callers may use for it
-
-    def __post_init__(self) -> None:
-        if not self.label:
-            object.__setattr__(self, "label", self.title)
+    label: str  # speech text menus say for it ("what cryotherapy is"); the title unless labelled
+    phrases: tuple[str, ...] = ()  # other words callers may use for it; never spoken
 
 
 @dataclass(frozen=True)
@@ -70,13 +82,12 @@ class SpeechLeaflet:
     source: str  # speech text of the source
     intro: SpeechSection  # number 0
     sections: tuple[SpeechSection, ...]
-    next_review: dt.date | None = None  # None: three years after the last review
-    phrases: tuple[str, ...] = ()  # other names callers may use for the leaflet
+    next_review: dt.date  # front matter next_review, else last_reviewed + IVR_REVIEW_PERIOD_MONTHS
+    phrases: tuple[str, ...] = ()  # other names callers may use for the leaflet; never spoken
 
     def review_overdue(self, today: dt.date) -> bool:
-        """Whether the leaflet is past its review date on ``today``."""
-        due = self.next_review or self.last_reviewed.replace(year=self.last_reviewed.year + 3)
-        return today > due
+        """True when ``today`` is past the date the leaflet was due for review."""
+        return today > self.next_review
 
     def section(self, number: int) -> SpeechSection | None:
         """The section with this 1-based number, the introduction for 0, None if there is none."""
@@ -160,14 +171,46 @@ def _asides(text: str) -> str:
     return re.sub(r"([.;:!?])\s*,", r"\1", text)  # "(See below.)," -> "See below."
 
 
-def to_speech(text: str) -> str:
+def _digits(groups: list[str], words: Lexicon) -> str:
+    return ", ".join(" ".join(words.digits[d] for d in group) for group in groups)
+
+
+def _phone_numbers(text: str, words: Lexicon) -> str:
+    """Telephone numbers in words, group by group; anything that is not a UK number is left alone."""
+
+    def number(m: re.Match[str]) -> str:
+        written = m.group(0)
+        relay = "18001 " if written.startswith("18001 ") else ""
+        pieces = written.removeprefix(relay).replace("-", " ").split(" ")
+        # "020 7946 0000 2 times": try the longest run of groups that is a number.
+        for end in range(len(pieces), 0, -1):
+            groups = digit_groups(" ".join(pieces[:end]))
+            if groups is not None:
+                rest = " ".join(pieces[end:])
+                spoken = _digits(([relay.strip()] if relay else []) + groups, words)
+                return spoken + (f" {rest}" if rest else "")
+        return written
+
+    text = _PHONE.sub(number, text)
+
+    def short(m: re.Match[str]) -> str:
+        groups = digit_groups(m[3])
+        return f"{m[1]}{m[2]}{_digits(groups, words)}" if groups else m.group(0)
+
+    text = _SHORT_NUMBER.sub(short, text)
+    return _DOTTED_TIME.sub(r"\1:\2\3", text)
+
+
+def to_speech(text: str, words: Lexicon | None = None) -> str:
     """One piece of leaflet text as the synthesiser should read it (rules: module docstring).
 
-    Raises ContentError only if a rule file in ``ivr/data`` is malformed (on first use).
+    ``words``: the rule files to use (default: ``ivr/data``'s). Raises ContentError only if a rule
+    file in ``ivr/data`` is malformed (on first use).
     """
-    words = lexicon()
+    words = words or lexicon()
     text = " ".join(text.split())
     text = _dates(text)
+    text = _phone_numbers(text, words)
     text = _replace_words(text, words.abbreviations)
     text = _units(text, words)
     text = _asides(text)
@@ -183,13 +226,13 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", ":")) else text.rstrip(",;") + "."
 
 
-def _parts(blocks: tuple[Block, ...]) -> tuple[str, ...]:
+def _parts(blocks: tuple[Block, ...], words: Lexicon | None) -> tuple[str, ...]:
     parts: list[str] = []
     for block in blocks:
         if isinstance(block, Paragraph):
-            parts.append(_sentence(to_speech(block.text)))
+            parts.append(_sentence(to_speech(block.text, words)))
         elif isinstance(block, BulletList):
-            items = " ".join(_sentence(to_speech(item).rstrip(":")) for item in block.items)
+            items = " ".join(_sentence(to_speech(item, words).rstrip(":")) for item in block.items)
             if parts and parts[-1].endswith(":"):
                 parts[-1] = f"{parts[-1]} {items}"  # a list joins the sentence that leads into it
             else:
@@ -197,22 +240,31 @@ def _parts(blocks: tuple[Block, ...]) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def leaflet_speech(leaflet: Leaflet) -> SpeechLeaflet:
+def leaflet_speech(leaflet: Leaflet, *, review_period_months: int = DEFAULT_REVIEW_PERIOD_MONTHS,
+                   words: Lexicon | None = None) -> SpeechLeaflet:
     """The speech text of a whole leaflet; references are never read.
 
-    Raises ContentError only if a rule file in ``ivr/data`` is malformed.
+    ``review_period_months`` (IVR_REVIEW_PERIOD_MONTHS) gives the next review date of a leaflet
+    whose front matter has none; ``words``, the rule files (default: ``ivr/data``'s). Raises
+    ContentError only if a rule file in ``ivr/data`` is malformed.
     """
+    title = to_speech(leaflet.title, words)
+    sections = []
+    for number, section in enumerate(leaflet.sections, start=1):
+        heading = to_speech(section.title, words)
+        sections.append(SpeechSection(
+            number, heading, _parts(section.blocks, words),
+            label=to_speech(section.label, words) if section.label else heading, phrases=section.phrases,
+        ))
     return SpeechLeaflet(
         slug=leaflet.slug,
-        title=to_speech(leaflet.title),
+        title=title,
         code=leaflet.code,
         last_reviewed=leaflet.last_reviewed,
         last_reviewed_spoken=spoken_date(leaflet.last_reviewed),
-        next_review=leaflet.next_review,
-        source=to_speech(leaflet.source),
-        intro=SpeechSection(0, to_speech(leaflet.title), _parts(leaflet.intro)),
-        sections=tuple(
-            SpeechSection(number, to_speech(section.title), _parts(section.blocks))
-            for number, section in enumerate(leaflet.sections, start=1)
-        ),
+        source=to_speech(leaflet.source, words),
+        intro=SpeechSection(0, title, _parts(leaflet.intro, words), label=title),
+        sections=tuple(sections),
+        next_review=review_due(leaflet.last_reviewed, leaflet.next_review, review_period_months),
+        phrases=leaflet.phrases,
     )

@@ -5,7 +5,8 @@ reviewed ``ivr/data/medical-words.txt`` adds medical words it lacks. A fix is ta
 medical list (the closest word by edit distance, so "Precutaneous" -> "Percutaneous"), then from
 the dictionary's own best candidate. Nothing here changes a leaflet: callers decide what to do.
 
-Skipped: acronyms in capitals (MDT), words with digits, single letters, and the lexicon's keys.
+Skipped: acronyms in capitals (MDT), words with digits, single letters, the lexicon's keys, and
+e-mail and web addresses.
 """
 
 from __future__ import annotations
@@ -21,9 +22,15 @@ from ivr.content.rules import lexicon, medical_words
 if TYPE_CHECKING:
     from spellchecker import SpellChecker
 
-__all__ = ["WORD_RE", "Misspelling", "find_misspellings", "is_known", "suggest"]
+__all__ = ["WORD_RE", "Misspelling", "find_misspellings", "is_known", "suggest", "words_of"]
 
 WORD_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+ADDRESS_RE = re.compile(r"\S+@\S+\.\w+|\b(?:https?://|www\.)\S+", re.IGNORECASE)  # e-mail and web addresses
+
+
+def words_of(text: str) -> list[str]:
+    """The words of ``text`` to check, leaving out e-mail and web addresses (not words)."""
+    return WORD_RE.findall(ADDRESS_RE.sub(" ", text))
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,7 @@ def find_misspellings(pieces: Iterable[tuple[str, int]]) -> Iterator[Misspelling
     """Each word that looks misspelt in (text, line) pieces, once per word and line, in order."""
     seen: set[tuple[str, int]] = set()
     for text, line in pieces:
-        for word in WORD_RE.findall(text):
+        for word in words_of(text):
             if (word, line) in seen or is_known(word):
                 continue
             seen.add((word, line))

@@ -135,7 +135,8 @@ def promises(engine: CallEngine, found: Exploration) -> Iterator[str]:
 
 
 def _digits(step: Step) -> str:
-    return "".join(u.text for u in step.spoken if u.id.startswith("nurse.digits."))
+    """The digits read back, in order (by the prompt id: "0" is said "oh")."""
+    return "".join(u.id.rsplit(".", 1)[1] for u in step.spoken if u.id.startswith("nurse.digits."))
 
 
 def read_back(engine: CallEngine, found: Exploration) -> Iterator[str]:

@@ -19,9 +19,9 @@ import phonenumbers
 
 from ivr.config import Settings
 from ivr.content.catalogue import Catalogue
-from ivr.content.checks import STALE_AFTER_YEARS
 from ivr.content.leaflet import Block, Leaflet
 from ivr.content.links import short_code
+from ivr.content.review import DEFAULT_REVIEW_PERIOD_MONTHS, review_due
 from ivr.content.speech_text import SpeechSection
 from ivr.errors import LeafletFormatError
 from ivr.nurse.hours import parse_hours
@@ -76,11 +76,10 @@ class NurseLine:
     always: bool
 
 
-def review_overdue(leaflet: Leaflet, today: dt.date) -> bool:
-    """Whether the page warns that the leaflet is overdue for review: last reviewed more than
-    STALE_AFTER_YEARS (3) years before ``today``. A stand-in with one caller: switch it to
-    ``SpeechLeaflet.review_overdue(today)`` (which also honours next_review) once that exists."""
-    return leaflet.last_reviewed < today - dt.timedelta(days=round(365.25 * STALE_AFTER_YEARS))
+def review_overdue(leaflet: Leaflet, today: dt.date, period_months: int = DEFAULT_REVIEW_PERIOD_MONTHS) -> bool:
+    """Whether the page warns that the leaflet is overdue for review: past its ``next_review``, or
+    its last review plus IVR_REVIEW_PERIOD_MONTHS (as the line says it on the phone)."""
+    return today > review_due(leaflet.last_reviewed, leaflet.next_review, period_months)
 
 
 def _audio(speech: SpeechSection, manifest: Manifest, audio_dir: Path) -> tuple[SectionAudio, ...]:

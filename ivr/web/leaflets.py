@@ -38,6 +38,7 @@ from flask import (
 )
 from markupsafe import Markup
 
+from ivr.content.leaflet import Leaflet
 from ivr.content.links import SHORT_CODE_LENGTH, SHORT_PREFIX, leaflet_url
 from ivr.nurse.hours import LONDON
 from ivr.runtime import current_runtime
@@ -139,7 +140,7 @@ def _page(name: str, template: str, **context: object) -> Response:
 @bp.get("/leaflets/")
 def index() -> Response:
     """Every leaflet, in the phone menu's order."""
-    return _page("index", "leaflets/index.html", pages=list(_web().pages.values()), overdue=review_overdue)
+    return _page("index", "leaflets/index.html", pages=list(_web().pages.values()), overdue=_overdue)
 
 
 @bp.get("/leaflets/<slug>")
@@ -148,7 +149,7 @@ def leaflet(slug: str) -> Response:
     page = _web().pages.get(slug)
     if page is None:
         abort(404)
-    return _page(f"leaflet/{slug}", "leaflets/leaflet.html", page=page, overdue=review_overdue)
+    return _page(f"leaflet/{slug}", "leaflets/leaflet.html", page=page, overdue=_overdue)
 
 
 @bp.get(SHORT_PREFIX + "<code>")
@@ -193,6 +194,10 @@ def section_audio(name: str) -> Response:
 @bp.errorhandler(404)
 def not_found(_error: Exception) -> tuple[str, int]:
     return render_template("leaflets/not_found.html"), 404
+
+
+def _overdue(leaflet: Leaflet, today: dt.date) -> bool:
+    return review_overdue(leaflet, today, current_runtime().settings.review_period_months)
 
 
 def init_app(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import logging
 from typing import Any
@@ -10,6 +11,7 @@ import click
 from gunicorn.app.base import BaseApplication
 
 from ivr.config import load_settings
+from ivr.findings import Finding
 from ivr.runtime import Runtime
 
 __all__ = ["serve_command"]
@@ -57,16 +59,61 @@ def _render_missing(runtime: Runtime) -> None:
                     "for anything not rendered.", fg="yellow", err=True)
 
 
+def _unapproved(runtime: Runtime) -> list[Finding]:
+    """A finding for each leaflet, and for the prompts, whose spoken words are not approved as they are."""
+    from ivr.content.leaflet_approval import approval_finding
+    from ivr.prompts.approval import prompts_approval_finding
+
+    found = [approval_finding(leaflet, "error") for leaflet in runtime.catalogue.sources]
+    found.append(prompts_approval_finding(runtime.prompts, "error"))
+    return [finding for finding in found if finding is not None]
+
+
+def _check_approvals(runtime: Runtime, allow_unapproved: bool) -> None:
+    """In service, refuse words nobody approved unless ``allow_unapproved`` (then log it loudly);
+    in development, warn. Overdue reviews are warned about: callers hear that they are due."""
+    from ivr.nurse.hours import LONDON
+
+    settings = runtime.settings
+    today = dt.datetime.now(LONDON).date()
+    for leaflet in runtime.catalogue.leaflets:
+        if leaflet.review_overdue(today):
+            click.secho(f"WARNING: {leaflet.slug}: review overdue since {leaflet.next_review.isoformat()}; "
+                        "callers are told the content is due for review.", fg="yellow", err=True)
+    unapproved = _unapproved(runtime)
+    if not unapproved:
+        return
+    listing = "\n".join(f"  {finding.path}: {finding.message}" for finding in unapproved)
+    if not settings.for_service:
+        click.secho(f"WARNING: words nobody has approved (development start; in service, with TWILIO_AUTH_TOKEN, "
+                    f"`ivr serve` refuses them):\n{listing}", fg="yellow", err=True)
+        return
+    if not allow_unapproved:
+        raise click.ClickException(
+            f"refusing to serve words nobody approved ({len(unapproved)}):\n{listing}\n"
+            "Have a clinician read them (`ivr diff SLUG`, `ivr diff --prompts`) and record the sign-off with "
+            "`ivr approve`; or, knowingly, start with --allow-unapproved (it is logged)."
+        )
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.critical("SERVING WORDS NOBODY APPROVED (--allow-unapproved), %d item(s):\n%s", len(unapproved), listing)
+    click.secho(f"SERVING WORDS NOBODY APPROVED (--allow-unapproved):\n{listing}", fg="red", bold=True, err=True)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes.")
 @click.option("--no-render", is_flag=True, help="Do not render missing audio first.")
-def serve_command(host: str, port: int, workers: int, no_render: bool) -> None:
-    """Run the line: check the call engine, render missing audio, then serve on gunicorn.
+@click.option("--allow-unapproved", is_flag=True,
+              help="In service, start even with words changed since their approval (logged at CRITICAL).")
+def serve_command(host: str, port: int, workers: int, no_render: bool, allow_unapproved: bool) -> None:
+    """Run the line: check the call engine and approvals, render missing audio, then serve on gunicorn.
 
     Fails (exit 1, with the file and line) when a setting, a leaflet, the prompts or the key map
-    is wrong: the line refuses to start rather than answer calls badly.
+    is wrong: the line refuses to start rather than answer calls badly. In service (a real
+    TWILIO_AUTH_TOKEN) it also refuses leaflets and prompts whose spoken words changed since
+    their approval (`ivr approve`), unless --allow-unapproved is given; a development start only
+    warns.
     """
     from ivr.dialogue.engine import build_engine
     from ivr.dialogue.explore import situations
@@ -78,6 +125,7 @@ def serve_command(host: str, port: int, workers: int, no_render: bool) -> None:
     for situation in situations(engine):  # a missing prompt stops the start here, not on a caller
         engine.enter(engine.nurse_entry(engine.leaflets.top()), situation.context)
         engine.answer(situation.context)
+    _check_approvals(runtime, allow_unapproved)
     if not no_render:
         _render_missing(runtime)
     url = f"http://{host}:{port}/voice"

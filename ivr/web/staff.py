@@ -11,24 +11,26 @@ the sign-in page, recordings answer 401. Every form carries a CSRF token.
     POST /staff/callbacks/<id>/done    mark done (who and when are recorded)
     POST /staff/messages/<id>/done
     GET  /staff/messages/<id>/audio    the recording (WAV), fetched from Twilio through the app
-    GET  /staff/content                leaflets, review dates, sections with their audio
+    GET  /staff/content                leaflets: review due (overdue first), sign-off, prompts' sign-off
+    GET  /staff/content/<slug>         one leaflet: changes since approval, sections with their audio
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ivr.calllog.stats import PERIOD_DAYS, dashboard
-from ivr.content.checks import STALE_AFTER_YEARS
 from ivr.errors import StoreError
 from ivr.nurse.hours import LONDON
 from ivr.nurse.numbers import mask_number
 from ivr.runtime import current_runtime
 from ivr.staff import LOGIN_WINDOW_SECONDS, check_login
+from ivr.staff.leaflets import leaflet_statuses, prompts_status
 from ivr.staff.recordings import RecordingUnavailable, fetch_recording, recording_problem
 from ivr.store import Store
 from ivr.store.models import Message, utcnow
@@ -75,9 +77,13 @@ def _guard() -> Response | None:
     return None
 
 
+def _day(date: dt.date) -> str:
+    return f"{date.day} {date:%B %Y}"  # "2 December 2026"
+
+
 @bp.context_processor
 def _helpers() -> dict[str, object]:
-    return {"csrf_token": csrf_token, "current_staff": current_staff, "when": _when, "where": _where}
+    return {"csrf_token": csrf_token, "current_staff": current_staff, "when": _when, "where": _where, "day": _day}
 
 
 @bp.after_request
@@ -199,33 +205,37 @@ def message_audio(row_id: int) -> Response:
     return response.make_conditional(request, accept_ranges=True, complete_length=len(fetched.content))
 
 
+def _today() -> dt.date:
+    return dt.datetime.now(LONDON).date()
+
+
 @bp.get("/content")
 def content_page() -> str:
     runtime = current_runtime()
-    today = dt.datetime.now(LONDON).date()
-    stale_before = today - dt.timedelta(days=round(365.25 * STALE_AFTER_YEARS))
-    sources = {source.slug: source for source in runtime.catalogue.sources}
-    leaflets = []
-    for leaflet in runtime.catalogue.leaflets:
-        source = sources.get(leaflet.slug)
-        next_review = source.next_review if source is not None else None
-        reasons = []
-        if leaflet.last_reviewed < stale_before:
-            reasons.append(f"last reviewed more than {STALE_AFTER_YEARS} years ago")
-        if next_review is not None and next_review < today:
-            reasons.append("its next review date has passed")
-        sections = []
-        for section in (leaflet.intro, *leaflet.sections):
-            parts = []
-            for number, text in enumerate(section.parts, start=1):
-                entry = runtime.manifest.find(text, "normal")
-                parts.append({"number": number, "text": text, "file": entry.file if entry else None,
-                              "seconds": entry.duration if entry else None})
-            sections.append({"number": section.number,
-                             "title": "Introduction" if section.number == 0 else section.title, "parts": parts,
-                             "seconds": sum(p["seconds"] or 0 for p in parts)})
-        leaflets.append({"leaflet": leaflet, "next_review": next_review, "stale": reasons, "sections": sections})
-    return render_template("staff/content.html", leaflets=leaflets, stale_years=STALE_AFTER_YEARS)
+    return render_template("staff/leaflets.html", statuses=leaflet_statuses(runtime.catalogue, _today()),
+                           prompts=prompts_status(runtime.prompts), locale=Path(runtime.prompts.locale).name,
+                           period=runtime.settings.review_period_months)
+
+
+@bp.get("/content/<slug>")
+def leaflet_page(slug: str) -> str:
+    """One leaflet: its review date, its sign-off and the spoken text changed since, and every
+    part with its audio. 404 if there is no leaflet with that slug."""
+    runtime = current_runtime()
+    status = next((s for s in leaflet_statuses(runtime.catalogue, _today()) if s.speech.slug == slug), None)
+    if status is None:
+        abort(404)
+    sections = []
+    for section in (status.speech.intro, *status.speech.sections):
+        parts = []
+        for number, text in enumerate(section.parts, start=1):
+            entry = runtime.manifest.find(text, "normal")
+            parts.append({"number": number, "text": text, "file": entry.file if entry else None,
+                          "seconds": entry.duration if entry else None})
+        sections.append({"section": section, "title": "Introduction" if section.number == 0 else section.title,
+                         "parts": parts, "seconds": sum(p["seconds"] or 0 for p in parts)})
+    return render_template("staff/leaflet.html", status=status, sections=sections,
+                           period=runtime.settings.review_period_months)
 
 
 def init_app(app: Flask) -> None:
