@@ -21,7 +21,7 @@ def create_app(config: Mapping[str, object] | None = None, *, runtime: Runtime |
     """The Flask app. ``config`` overrides environment settings (IVR_*) and Flask settings.
 
     ``PRACTICE_LINE`` in ``config`` makes the browser phone's practice line instead
-    (:mod:`ivr.web.practice`): the webhooks only, on a store of its own, sharing ``runtime``
+    (:mod:`ivr.web.practice`): the webhooks and audio only, on a store of its own, sharing ``runtime``
     (the content another app of this process has already loaded).
 
     Raises ConfigError or ContentError when a setting or content file is wrong: the line
@@ -37,9 +37,9 @@ def create_app(config: Mapping[str, object] | None = None, *, runtime: Runtime |
     app.extensions["ivr.runtime"] = runtime or load_runtime(settings)
 
     if app.config.get("PRACTICE_LINE"):
-        from ivr.web import nurse, practice, voice
+        from ivr.web import audio, nurse, practice, voice
 
-        features: tuple[ModuleType, ...] = (practice, voice, nurse)
+        features: tuple[ModuleType, ...] = (practice, audio, voice, nurse)
     else:
         from ivr.web import audio, calllog, database, health, metrics, nurse, phone, security, staff, voice
 

@@ -2,12 +2,13 @@
 
 :func:`practice_app` is a second Flask app of the same process, made on first use by the app
 factory with ``PRACTICE_LINE`` set. It shares the loaded runtime (settings, leaflets, prompts,
-audio manifest: nothing is loaded twice) and has the same voice and nurse webhooks, but a
-store of its own: an SQLite database in this process's memory (never a file, never the real
-database), whose messages and call-backs are dropped after :data:`PRACTICE_KEEP` and with the
-process. It has no call log, no metrics and no staff pages. So a practice call cannot reach the
-nurses' queue, the call log or ``/metrics``, and the webhooks need not know they are practising:
-they find this store with ``current_store()`` as usual. Its log lines start "practice line:".
+audio manifest: nothing is loaded twice) and has the same voice and nurse webhooks and audio
+files (the simulator fetches what it plays), but a store of its own: an SQLite database in this
+process's memory (never a file, never the real database), whose messages and call-backs are
+dropped after :data:`PRACTICE_KEEP` and with the process. It has no call log, no metrics and
+no staff pages. So a practice call cannot reach the nurses' queue, the call log or
+``/metrics``, and the webhooks need not know they are practising: they find this store with
+``current_store()`` as usual. Its log lines start "practice line: ".
 """
 
 from __future__ import annotations
