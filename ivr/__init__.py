@@ -4,40 +4,52 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from types import ModuleType
 
 from flask import Flask
 
 from ivr.config import instance_secret, load_settings
-from ivr.runtime import load_runtime
+from ivr.logs import configure_logging
+from ivr.runtime import Runtime, load_runtime
 
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
 
-def create_app(config: Mapping[str, object] | None = None) -> Flask:
+def create_app(config: Mapping[str, object] | None = None, *, runtime: Runtime | None = None) -> Flask:
     """The Flask app. ``config`` overrides environment settings (IVR_*) and Flask settings.
+
+    ``PRACTICE_LINE`` in ``config`` makes the browser phone's practice line instead
+    (:mod:`ivr.web.practice`): the webhooks and audio only, on a store of its own, sharing ``runtime``
+    (the content another app of this process has already loaded).
 
     Raises ConfigError or ContentError when a setting or content file is wrong: the line
     refuses to start rather than answer calls badly.
     """
-    settings = load_settings(config)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = runtime.settings if runtime is not None else load_settings(config)
+    configure_logging(settings.log_level)
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key or instance_secret(settings.instance_dir, "secret-key", 32),
     )
     app.config.update({k: v for k, v in (config or {}).items() if not k.startswith(("IVR_", "TWILIO_"))})
-    app.extensions["ivr.runtime"] = load_runtime(settings)
-    if settings.auth_token_is_local:
-        log.warning(
-            "TWILIO_AUTH_TOKEN is not set: using the development token in %s; "
-            "only the local simulator (`ivr call`) can call this line, Twilio cannot.",
-            settings.instance_dir / "dev-auth-token",
-        )
+    app.extensions["ivr.runtime"] = runtime or load_runtime(settings)
 
-    from ivr.web import audio, calllog, database, health, leaflets, metrics, phone, staff, voice
+    if app.config.get("PRACTICE_LINE"):
+        from ivr.web import audio, practice, voice
 
-    for feature in (database, audio, voice, phone, calllog, metrics, staff, leaflets, health):
+        features: tuple[ModuleType, ...] = (practice, audio, voice)
+    else:
+        from ivr.web import audio, calllog, database, health, leaflets, metrics, phone, security, staff, voice
+
+        if settings.auth_token_is_local:
+            log.warning(
+                "TWILIO_AUTH_TOKEN is not set: using the development token in %s; "
+                "only the local simulator (`ivr call`) can call this line, Twilio cannot.",
+                settings.instance_dir / "dev-auth-token",
+            )
+        features = (security, database, audio, voice, phone, calllog, metrics, staff, leaflets, health)
+    for feature in features:
         feature.init_app(app)
     return app

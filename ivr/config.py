@@ -54,6 +54,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_METRICS": ("staff", "Who may read `/metrics`: `staff` (a staff login, or the bearer token IVR_METRICS_TOKEN) or `open` (anyone who can reach it: bind to a private network)."),
     "IVR_METRICS_TOKEN": ("", "Bearer token a Prometheus scraper sends to read `/metrics` when IVR_METRICS=staff (Authorization: Bearer ...). Unset: staff login only."),
     "IVR_PHONE": ("", "Who may use the browser phone at `/phone`: `open` (anyone who can reach the app), `staff` (a staff login) or `off`. Unset: `open` with the local development token, `staff` once TWILIO_AUTH_TOKEN is set."),
+    "IVR_TRUSTED_PROXIES": ("0", "How many proxies (load balancers) in front of the app add X-Forwarded-For and X-Forwarded-Proto: the client's address is read that many hops back, for sign-in limits and the browser phone's rate limit. 0: the forwarded headers are not trusted (anyone can send them)."),
+    "IVR_STAFF_IDLE_MINUTES": ("30", "A staff session ends after this many minutes without a page."),
+    "IVR_STAFF_SESSION_HOURS": ("10", "A staff session ends this many hours after signing in, however busy (a working shift)."),
     "IVR_CLOCK": ("", "For tests only: a fixed time with its offset (2026-12-24T18:00:00+00:00) that the nurse line takes as now. Leave unset in service."),
 }
 
@@ -100,6 +103,9 @@ class Settings:
     callback_from: str = ""
     speech_input: bool = True
     review_period_months: int = 36  # IVR_REVIEW_PERIOD_MONTHS
+    trusted_proxies: int = 0  # IVR_TRUSTED_PROXIES: forwarded hops to trust (0: none)
+    staff_idle_minutes: int = 30
+    staff_session_hours: int = 10
 
     @property
     def for_service(self) -> bool:
@@ -183,10 +189,23 @@ def instance_secret(instance_dir: Path, name: str, nbytes: int) -> str:
     same on every later start: the development auth token, the app's secret key."""
     path = instance_dir / name
     if not path.exists():
-        instance_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(nbytes) + "\n")
-        path.chmod(0o600)
-        logging.getLogger(__name__).warning("made a new %s in %s", name, path)
+        instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Created owner-only (never readable by others, not even for a moment), written whole under
+        # a name of its own, then linked into place: a worker starting at the same time either
+        # finds no file or the whole secret, and the first one made is the one every worker keeps.
+        draft = instance_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(nbytes) + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(draft, path)
+            logging.getLogger(__name__).warning("made a new %s in %s", name, path)
+        except FileExistsError:
+            pass  # another worker made it first: use theirs
+        finally:
+            draft.unlink(missing_ok=True)
     return path.read_text().strip()
 
 
@@ -265,4 +284,7 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
         speech_input=_choice(values, "IVR_SPEECH_INPUT", ("on", "off"), "on",
                              "`off` turns speech recognition off (keys only).") == "on",
         review_period_months=_int(values, "IVR_REVIEW_PERIOD_MONTHS", 1, 120),
+        trusted_proxies=_int(values, "IVR_TRUSTED_PROXIES", 0, 5),
+        staff_idle_minutes=_int(values, "IVR_STAFF_IDLE_MINUTES", 1, 24 * 60),
+        staff_session_hours=_int(values, "IVR_STAFF_SESSION_HOURS", 1, 24),
     )

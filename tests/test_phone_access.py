@@ -54,7 +54,8 @@ def page_token(server: LiveServer, client: httpx.Client) -> str:
 
 
 def step(server: LiveServer, client: httpx.Client, body: object, **headers: str) -> httpx.Response:
-    return client.post(server.url + "/phone/step", json=body, headers=headers)
+    """POST a step as the phone page does: JSON, its token (in ``headers``) and its own Origin."""
+    return client.post(server.url + "/phone/step", json=body, headers={"Origin": server.url, **headers})
 
 
 # --- the setting ---
@@ -115,14 +116,14 @@ def test_a_step_returns_the_greeting_with_real_audio_and_a_signed_state(open_ser
 def test_the_step_endpoint_refuses(open_server, case, status, message):
     with httpx.Client(timeout=20) as client:
         token = page_token(open_server, client)
-        headers = {"X-Phone-Token": token}
+        headers = {"X-Phone-Token": token, "Origin": open_server.url}
         body: dict[str, object] = {"state": None, "keys": None, "nurse": "answer"}
         url = open_server.url + "/phone/step"
         if case == "no page token":
-            response = client.post(url, json=body)
+            response = client.post(url, json=body, headers={"Origin": open_server.url})
         elif case == "forged page token":
             forged = URLSafeSerializer("guessed-secret", salt="ivr-phone-page").dumps("phone")
-            response = client.post(url, json=body, headers={"X-Phone-Token": forged})
+            response = client.post(url, json=body, headers={"X-Phone-Token": forged, "Origin": open_server.url})
         elif case == "another site's origin":
             response = client.post(url, json=body, headers=headers | {"Origin": "https://evil.example"})
         elif case == "a plain form post":  # what a cross-site <form> can send without a preflight

@@ -1,29 +1,27 @@
-"""Staff accounts and sign-in for the staff pages (users, password hashes, failed sign-in limits)."""
+"""Staff accounts, sign-in and sessions for the staff pages (users, password hashes, back-off)."""
 
 from __future__ import annotations
 
 from ivr.staff.users import (
-    LOGIN_WINDOW_SECONDS,
-    MAX_FAILURES_PER_ADDRESS,
-    MAX_FAILURES_PER_NAME,
     MIN_PASSWORD_LENGTH,
+    FailureSummary,
+    LoginOutcome,
     StaffUserError,
     add_user,
     check_login,
+    failed_sign_ins,
     list_users,
     remove_user,
-    user_exists,
 )
 
 __all__ = [
-    "LOGIN_WINDOW_SECONDS",
-    "MAX_FAILURES_PER_ADDRESS",
-    "MAX_FAILURES_PER_NAME",
     "MIN_PASSWORD_LENGTH",
+    "FailureSummary",
+    "LoginOutcome",
     "StaffUserError",
     "add_user",
     "check_login",
+    "failed_sign_ins",
     "list_users",
     "remove_user",
-    "user_exists",
 ]

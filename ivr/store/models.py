@@ -14,8 +14,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
-    "Base", "CallEvent", "CallRecord", "CallbackRequest", "LoginFailure", "Message", "StaffUser", "UTCDateTime",
-    "utcnow",
+    "Base", "CallEvent", "CallRecord", "CallbackRequest", "LoginFailure", "Message", "StaffSession", "StaffUser",
+    "UTCDateTime", "utcnow",
 ]
 
 
@@ -151,11 +151,30 @@ class StaffUser(Base):
 
 
 class LoginFailure(Base):
-    """A failed sign-in, counted per user name and per address to slow down password guessing.
-    Kept in the database so that every worker (and every server) sees the same count."""
+    """A failed sign-in, kept a day to slow down password guessing (per name and address, and per
+    address) and to show staff who is trying. In the database so that every worker and server
+    sees the same. The name typed is kept only as a keyed hash (it may be a password typed in
+    the wrong box); ``user_name`` only when it is a staff user's."""
 
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), index=True)  # "name:alice" or "ip:192.0.2.1"
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)  # the client's, behind IVR_TRUSTED_PROXIES
+    name_key: Mapped[str] = mapped_column(String(64), index=True)  # HMAC-SHA256 of the name typed
+    user_name: Mapped[str | None] = mapped_column(String(80), index=True)
+
+
+class StaffSession(Base):
+    """A signed-in staff member's session. The browser's (signed) cookie holds a random token;
+    only its SHA-256 is kept here, so a copy of the database opens no session. Deleting the row
+    ends the session on every server at once."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_name: Mapped[str] = mapped_column(String(80), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    address: Mapped[str] = mapped_column(String(64))

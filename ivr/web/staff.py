@@ -5,7 +5,7 @@ and every recording needs a signed-in staff user (:mod:`ivr.web.staff_auth`): pa
 the sign-in page, recordings answer 401. Every form carries a CSRF token.
 
     GET  /staff/                       dashboard
-    GET  /staff/login, POST            sign in (failed attempts limited per name and address)
+    GET  /staff/login, POST            sign in (back-off after failures per name and address, and per address)
     POST /staff/logout                 sign out
     GET  /staff/queue                  open call-backs and messages, newest first
     POST /staff/callbacks/<id>/done    mark done (who and when are recorded)
@@ -21,7 +21,18 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 
 from ivr.calllog.stats import PERIOD_DAYS, dashboard
@@ -29,7 +40,7 @@ from ivr.errors import StoreError
 from ivr.nurse.hours import LONDON
 from ivr.nurse.numbers import mask_number
 from ivr.runtime import current_runtime
-from ivr.staff import LOGIN_WINDOW_SECONDS, check_login
+from ivr.staff import LoginOutcome, check_login, failed_sign_ins
 from ivr.staff.leaflets import leaflet_statuses, prompts_status
 from ivr.staff.recordings import RecordingUnavailable, fetch_recording, recording_problem
 from ivr.store import Store
@@ -44,6 +55,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static",
                static_url_path="/static")
 OPEN_ENDPOINTS = {"staff.login", "staff.static"}
+MAX_ID = 2**31 - 1  # the largest id a row can have (PostgreSQL's integer): larger ones are not found
+FAILURES_SHOWN = dt.timedelta(hours=24)
 
 
 def _store() -> Store:
@@ -97,9 +110,13 @@ def _no_store(response: Response) -> Response:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path inside the staff pages (never another site) after signing in."""
-    if target and target.startswith("/staff/") and not target.startswith("//") and "\\" not in target:
+    """Only a path inside the staff pages (never another site, never a control character that
+    could split the redirect's header) after signing in; else the dashboard."""
+    if target and target.startswith("/staff/") and not target.startswith("//") and "\\" not in target \
+            and target.isascii() and target.isprintable():
         return target
+    if target:
+        log.info("staff sign-in: ignored a next page that is not a staff page: %r", target[:200])
     return url_for("staff.dashboard_page")
 
 
@@ -108,35 +125,58 @@ def login() -> Response | str:
     status = 200
     error = None
     name = ""
+    headers: dict[str, str] = {}
     if request.method == "POST":
         name = request.form.get("name", "")[:200]
         password = request.form.get("password", "")[:1000]
+        address = request.remote_addr or "unknown"
         try:
-            result, clean = check_login(_store(), name, password, request.remote_addr or "unknown")
+            outcome = check_login(_store(), name, password, address, secret=str(current_app.secret_key).encode())
+            if outcome.result == "ok":
+                sign_in(outcome.name)
         except StoreError as exc:
             log.error("staff sign-in: database unavailable: %s", exc)
-            result, clean, status = "unavailable", name, 503
-        if result == "ok":
-            sign_in(clean)
-            log.info("staff user %s signed in", clean)
+            outcome = None
+            status, error = 503, "Signing in is not possible right now: the database cannot be reached."
+        # The name is logged only when it is a staff user's: a password typed into the name box is never logged.
+        if outcome is None:
+            pass
+        elif outcome.result == "ok":
+            log.info("staff user %s signed in from %s", outcome.name, address)
+            if outcome.failures_before:
+                flash(f"Failed sign-ins for your user name since you last signed in: {outcome.failures_before}. "
+                      "If that was not you, tell the administrator of the line.")
             return redirect(_safe_next(request.args.get("next")))
-        if result == "limited":
-            status = 429
-            error = (f"Too many failed sign-ins for this name or from this computer. "
-                     f"Wait {LOGIN_WINDOW_SECONDS} seconds, then try again.")
-            log.warning("staff sign-in refused (too many failures) for %r from %s", clean[:40], request.remote_addr)
-        elif result == "wrong":
+        elif outcome.result == "wait":
+            status, headers["Retry-After"] = 429, str(outcome.retry_after)
+            error = f"Too many failed sign-ins from this computer. Wait {_duration(outcome.retry_after)}, then try again."
+            log.warning("staff sign-in not tried (backing off %d s) for %s from %s", outcome.retry_after,
+                        _logged_name(outcome), address)
+        else:
             status = 401
             error = "That user name and password do not match. Check them and try again."
-            log.info("staff sign-in failed for %r from %s", clean[:40], request.remote_addr)
-        elif status == 503:
-            error = "Signing in is not possible right now: the database cannot be reached."
-    return render_template("staff/login.html", error=error, name=name), status  # type: ignore[return-value]
+            log.warning("staff sign-in failed for %s from %s", _logged_name(outcome), address)
+    html = render_template("staff/login.html", error=error, name=name)
+    return Response(html, status=status, headers=headers)
+
+
+def _logged_name(outcome: LoginOutcome) -> str:
+    """A staff user's name as it is; anything else typed as the name is not written down."""
+    return repr(outcome.name) if outcome.known_user else "a name that is no staff user's"
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{round(seconds / 60)} minutes"
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    sign_out()
+    try:
+        sign_out()
+    except StoreError as exc:
+        log.error("staff sign-out: could not end the session in the database: %s", exc)
     flash("You have signed out.")
     return redirect(url_for("staff.login"))
 
@@ -145,9 +185,11 @@ def logout() -> Response:
 def dashboard_page() -> str:
     runtime = current_runtime()
     calllog.flush()  # this worker's last moments of calls, so a call just made counts
-    figures = dashboard(_store(), runtime.catalogue, utcnow())
+    now = utcnow()
+    figures = dashboard(_store(), runtime.catalogue, now)
     transfer_top = max((answered + missed for _, answered, missed in figures.transfers_by_hour), default=0)
-    return render_template("staff/dashboard.html", d=figures, period=PERIOD_DAYS, transfer_top=transfer_top)
+    return render_template("staff/dashboard.html", d=figures, period=PERIOD_DAYS, transfer_top=transfer_top,
+                           failures=failed_sign_ins(_store(), now - FAILURES_SHOWN))
 
 
 @bp.get("/queue")
@@ -166,7 +208,7 @@ def queue_page() -> str:
     )
 
 
-@bp.post("/callbacks/<int:row_id>/done")
+@bp.post(f"/callbacks/<int(max={MAX_ID}):row_id>/done")
 def callback_done(row_id: int) -> Response:
     row = _store().mark_callback_done(row_id, by=current_staff() or "?")
     if row is None:
@@ -175,7 +217,7 @@ def callback_done(row_id: int) -> Response:
     return redirect(url_for("staff.queue_page"))
 
 
-@bp.post("/messages/<int:row_id>/done")
+@bp.post(f"/messages/<int(max={MAX_ID}):row_id>/done")
 def message_done(row_id: int) -> Response:
     row = _store().mark_message_done(row_id, by=current_staff() or "?")
     if row is None:
@@ -184,7 +226,7 @@ def message_done(row_id: int) -> Response:
     return redirect(url_for("staff.queue_page"))
 
 
-@bp.get("/messages/<int:row_id>/audio")
+@bp.get(f"/messages/<int(max={MAX_ID}):row_id>/audio")
 def message_audio(row_id: int) -> Response:
     settings = current_runtime().settings
     with _store().transaction() as session:

@@ -1,8 +1,11 @@
 """Staff sessions and CSRF protection for the staff pages.
 
-Sessions are Flask's signed cookie (the app's secret key), HttpOnly, SameSite=Lax, Secure when
-IVR_PUBLIC_URL is https, and expire after :data:`SESSION_HOURS`. The session names the staff
-user; the user must still exist at every request, so ``ivr users remove`` ends their access.
+The session itself is kept in the database (:mod:`ivr.staff.sessions`): Flask's signed cookie
+(the app's secret key; HttpOnly, SameSite=Lax, Secure when IVR_PUBLIC_URL is https) carries only
+its random token and the CSRF token. Each staff request looks the token up, so signing out, a
+new password, removing the user or ``ivr users sessions NAME --end`` ends the session on every
+server at once, and a copied cookie opens nothing afterwards. Sessions also end after
+IVR_STAFF_IDLE_MINUTES without a page, and IVR_STAFF_SESSION_HOURS after signing in.
 
 CSRF: a random token kept in the session must come back in every staff form's hidden
 ``csrf_token`` field (checked with a constant-time comparison before any POST is handled). A
@@ -14,7 +17,6 @@ second line of defence.
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import logging
 import secrets
@@ -24,11 +26,13 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
 from ivr.errors import StoreError
+from ivr.runtime import current_runtime
+from ivr.staff.sessions import SessionLimits, end_session, session_user, start_session
+from ivr.web.database import current_store
 
-__all__ = ["SESSION_HOURS", "check_csrf", "configure_sessions", "csrf_token", "current_staff", "sign_in", "sign_out"]
+__all__ = ["check_csrf", "configure_sessions", "csrf_token", "current_staff", "session_limits", "sign_in", "sign_out"]
 
 log = logging.getLogger(__name__)
-SESSION_HOURS = 10  # a working shift; then sign in again
 
 
 class _CookieSessions(SecureCookieSessionInterface):
@@ -46,14 +50,20 @@ class _CookieSessions(SecureCookieSessionInterface):
         return self._signers[keys]
 
 
+def session_limits() -> SessionLimits:
+    settings = current_runtime().settings
+    return SessionLimits.from_settings(settings.staff_idle_minutes, settings.staff_session_hours)
+
+
 def configure_sessions(app: Flask) -> None:
     app.session_interface = _CookieSessions()
-    public_url = app.extensions["ivr.runtime"].settings.public_url
+    settings = app.extensions["ivr.runtime"].settings
+    limits = SessionLimits.from_settings(settings.staff_idle_minutes, settings.staff_session_hours)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=public_url.startswith("https://"),
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=limits.lifetime,
     )
 
 
@@ -76,32 +86,36 @@ def check_csrf() -> None:
 
 
 def current_staff() -> str | None:
-    """The signed-in staff user's name, or None (not signed in, user removed, database down)."""
+    """The signed-in staff user's name, or None (not signed in, session ended or expired, user
+    removed, database down)."""
     if "ivr_staff" in g:
         return g.ivr_staff
-    name = session.get("staff")
+    token = session.get("sid")
     found = None
-    if isinstance(name, str):
-        from ivr.staff import user_exists
-        from ivr.web.database import current_store
-
+    if isinstance(token, str):
         try:
-            found = name if user_exists(current_store(), name) else None
+            found = session_user(current_store(), token, session_limits())
         except StoreError as exc:
-            log.error("staff pages: could not check the user: %s", exc)
+            log.error("staff pages: could not check the session: %s", exc)
     g.ivr_staff = found
     return found
 
 
 def sign_in(name: str) -> None:
-    """Start a fresh session for ``name`` (a new CSRF token too: nothing carries over)."""
+    """Start a fresh session for ``name`` (a new CSRF token too: nothing carries over).
+    StoreError if the database fails."""
+    token = start_session(current_store(), name, request.remote_addr or "unknown", session_limits())
     session.clear()
     session.permanent = True
-    session["staff"] = name
+    session["sid"] = token
     csrf_token()
     g.ivr_staff = name
 
 
 def sign_out() -> None:
+    """End this session (here and in the database). StoreError if the database fails."""
+    token = session.get("sid")
     session.clear()
     g.ivr_staff = None
+    if isinstance(token, str):
+        end_session(current_store(), token)
