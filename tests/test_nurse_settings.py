@@ -49,29 +49,39 @@ def test_bad_settings_stop_the_line_starting(app_config, setting, value, message
         ("IVR_CLOSED_DATES", "2026-02-30", "error", "got '2026-02-30' in IVR_CLOSED_DATES"),
         ("IVR_HOLIDAYS_REGION", "XX", "error", "got 'XX' in IVR_HOLIDAYS_REGION"),
         ("IVR_CLOCK", "2026-12-24T18:00:00+00:00", "warning", "IVR_CLOCK is set"),
-        ("IVR_DATABASE_URL", "nonsense", "error", "IVR_DATABASE_URL is not a database URL: got 'nonsense'"),
+        ("IVR_CALLBACK_FROM", "", "warning", "IVR_CALLBACK_FROM is not set: callers"),
     ],
 )
 def test_check_reports_each_setting(tmp_path, setting, value, level, message):
     base = {"IVR_INSTANCE_DIR": str(tmp_path), "IVR_NURSE_NUMBER": "+442079460123",
             "IVR_NURSE_HOURS": "Mon-Fri 09:00-17:00", "IVR_CLOSED_DATES": "", "IVR_HOLIDAYS_REGION": "ENG",
-            "IVR_NURSE_CALLER_ID": "", "IVR_CLOCK": "", "IVR_DATABASE_URL": ""}
+            "IVR_NURSE_CALLER_ID": "", "IVR_CLOCK": "", "IVR_DATABASE_URL": "", "IVR_CALLBACK_FROM": "+442079460000"}
     findings = nurse.check_settings(load_settings(base | {setting: value}))
     assert [(f.level, message in f.message) for f in findings] == [(level, True)]
+
+
+def test_check_reports_a_bad_database_url(tmp_path, monkeypatch):
+    from ivr.checks import run_checks
+
+    monkeypatch.setenv("IVR_DATABASE_URL", "nonsense")
+    monkeypatch.setenv("IVR_INSTANCE_DIR", str(tmp_path))
+    findings = run_checks()
+    assert any(f.level == "error" and "IVR_DATABASE_URL is not a database URL: got 'nonsense'" in f.message
+               for f in findings)
 
 
 def test_good_settings_have_no_findings(tmp_path):
     settings = load_settings({"IVR_INSTANCE_DIR": str(tmp_path), "IVR_NURSE_NUMBER": "+442079460123",
                               "IVR_NURSE_HOURS": "Mon-Fri 09:00-17:00; Sat 10:00-13:00", "IVR_CLOSED_DATES": "",
                               "IVR_HOLIDAYS_REGION": "ENG", "IVR_NURSE_CALLER_ID": "", "IVR_CLOCK": "",
-                              "IVR_DATABASE_URL": ""})
+                              "IVR_DATABASE_URL": "", "IVR_CALLBACK_FROM": "+442079460000"})
     assert nurse.check_settings(settings) == []
 
 
 def test_clock_injected_through_the_app_config(app_config):
     app_config["IVR_NURSE_HOURS"] = "Mon-Fri 09:00-17:00"
     app_config["IVR_SPEECH"] = "say"
-    app_config["NURSE_CLOCK"] = lambda: dt.datetime(2026, 11, 27, 18, 0, tzinfo=dt.UTC)  # a Friday evening
+    app_config["CLOCK"] = lambda: dt.datetime(2026, 11, 27, 18, 0, tzinfo=dt.UTC)  # a Friday evening
     client = create_app(app_config).test_client()
     params = {"CallSid": "CA-clock", "From": "+447900123456"}
     url = "http://localhost/nurse"
@@ -83,11 +93,15 @@ def test_clock_injected_through_the_app_config(app_config):
 
 
 def test_everything_spoken_is_listed_for_rendering(tmp_path):
-    settings = load_settings({"IVR_INSTANCE_DIR": str(tmp_path), "IVR_NURSE_HOURS": "Mon-Fri 09:00-17:00; Sat 10:00-13:00"})
-    catalogue = load_catalogue(PROJECT / "leaflets")
-    texts = [u.text for u in nurse.spoken_utterances(catalogue, load_prompts("en-GB"), settings)]
-    assert len(texts) == len(set(texts)) < 200  # finite and small
+    from ivr.speech.sources import speech_items
+
+    settings = load_settings({"IVR_INSTANCE_DIR": str(tmp_path), "IVR_NURSE_HOURS": "Mon-Fri 09:00-17:00; Sat 10:00-13:00",
+                              "IVR_CALLBACK_WITHIN_MINUTES": "120"})
+    catalogue = load_catalogue(PROJECT / "tests" / "fixtures" / "leaflets-one")
+    texts = [u.text for u in speech_items(catalogue, load_prompts("en-GB"), settings)]
+    assert len(texts) == len(set(texts)) < 2000  # finite
     assert "The nurse helpline is closed at the moment. It opens again on Monday at 9 am." in texts
     assert "The nurse helpline is closed at the moment. It opens again tomorrow at 10 am." in texts
     assert "A caller from the information line. They were listening to Cryotherapy for kidney cancer, Side effects." in texts
+    assert "We aim to call you after we open tomorrow, usually by 11 am." in texts
     assert {"Putting you through to a nurse. Please hold.", "4", "Press 1 to accept the call."} <= set(texts)

@@ -1,8 +1,10 @@
-"""The voice webhooks through a real gunicorn server, called with Twilio-signed requests.
+"""The call's webhooks: through a real gunicorn server with Twilio-signed requests (signatures, audio
+URLs, faults), and golden TwiML of every kind of state produced in process (the app's test client,
+signed requests): menus, reading, the nurse line, messages, call-backs, speech on and off.
 
-TwiML is parsed with xml.etree. Golden files under tests/golden/ hold the exact TwiML of each
-kind of state (host and port normalised); regenerate them with IVR_UPDATE_GOLDEN=1 after a
-reviewed change, and read the diff.
+TwiML is parsed with xml.etree. Golden files under tests/golden/ hold the exact TwiML of each kind
+of state (host normalised); regenerate them with IVR_UPDATE_GOLDEN=1 after a reviewed change, and
+read the diff.
 """
 
 from __future__ import annotations
@@ -14,38 +16,45 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from twilio.request_validator import RequestValidator
 
+from ivr import create_app
+from ivr.config import load_settings
 from ivr.content.catalogue import load_catalogue
 from ivr.prompts import load_prompts
-from ivr.speech.sources import leaflet_utterances
-from ivr.tree import spoken_utterances
+from ivr.speech.sources import speech_items
 
 from .conftest import PROJECT, LiveServer, start_server
+from .test_nurse_line import ids
 
 SEED = "cryotherapy-for-kidney-cancer"
+ONE = PROJECT / "tests" / "fixtures" / "leaflets-one"
 MANY = PROJECT / "tests" / "fixtures" / "leaflets-many"
 GOLDEN = PROJECT / "tests" / "golden"
-CALL = {"CallSid": "CA0123456789abcdef", "AccountSid": "ACtest", "From": "+447700900123",
+OPEN = "2026-12-07T10:00:00+00:00"
+CHRISTMAS_EVE = "2026-12-24T18:00:00+00:00"
+CALL = {"CallSid": "CA0123456789abcdef", "AccountSid": "AC" + "0" * 32, "From": "+447900123456",
         "To": "+441632960000", "CallStatus": "in-progress", "Direction": "inbound"}
-KEYS = [*"0123456789*#", None]
+TOKEN = "test-auth-token"
 
 
 def _config(tmp: Path, **extra: object) -> dict[str, object]:
     instance = tmp / "instance"
     instance.mkdir(parents=True, exist_ok=True)
-    return {"IVR_INSTANCE_DIR": instance, "TWILIO_AUTH_TOKEN": "test-auth-token",
-            "IVR_NURSE_NUMBER": "+441632960001", "IVR_NURSE_HOURS": "always",
-            "IVR_AUDIO_DIR": tmp / "no-audio", **extra}
+    return {"IVR_INSTANCE_DIR": instance, "TWILIO_AUTH_TOKEN": TOKEN, "IVR_NURSE_NUMBER": "+441632960001",
+            "IVR_NURSE_HOURS": "Mon-Fri 09:00-17:00", "IVR_CLOCK": OPEN, "IVR_AUDIO_DIR": tmp / "no-audio",
+            "IVR_LEAFLETS_DIR": ONE, "IVR_SPEECH_INPUT": "off", "IVR_CALLBACK_FROM": "", **extra}
 
 
-def _fake_manifest(folder: Path, leaflets: Path) -> Path:
-    """A manifest naming a file for everything the tree says, at both rates (TwiML only: the
+def _fake_manifest(folder: Path, leaflets: Path, tmp: Path) -> Path:
+    """A manifest naming a file for everything the line says, at both rates (TwiML only: the
     files are not fetched here)."""
-    folder.mkdir(parents=True)
-    catalogue = load_catalogue(leaflets)
-    items = [*leaflet_utterances(catalogue), *spoken_utterances(catalogue, load_prompts("en-GB"))]
-    entries = [{"id": u.id, "rate": rate, "text": u.text, "file": f"{rate}-{u.id.replace('/', '-')}-{n}.wav", "duration": 1.0}
-               for n, u in enumerate(items) for rate in ("normal", "slow")]
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = load_settings({"IVR_INSTANCE_DIR": str(tmp), "IVR_NURSE_HOURS": "Mon-Fri 09:00-17:00",
+                              "IVR_SPEECH_INPUT": "off", "TWILIO_AUTH_TOKEN": TOKEN})
+    items = speech_items(load_catalogue(leaflets), load_prompts("en-GB"), settings)
+    entries = [{"id": u.id, "rate": rate, "text": u.text, "file": f"{rate}-{u.id.replace('/', '-')}-{n}.wav",
+                "duration": 1.0} for n, u in enumerate(items) for rate in ("normal", "slow")]
     (folder / "manifest.json").write_text(json.dumps({"entries": entries}))
     return folder
 
@@ -63,14 +72,9 @@ def say_server(tmp_path_factory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def audio_server(tmp_path_factory) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp("audio")
-    yield from _serve(tmp, IVR_AUDIO_DIR=_fake_manifest(tmp / "audio", PROJECT / "leaflets"))
-
-
-@pytest.fixture(scope="module")
-def many_server(tmp_path_factory) -> Iterator[LiveServer]:
-    yield from _serve(tmp_path_factory.mktemp("many"), IVR_LEAFLETS_DIR=MANY, IVR_SPEECH="say")
+def audio_dir(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("manifest")
+    return _fake_manifest(tmp / "audio", ONE, tmp)
 
 
 def twiml(response) -> ET.Element:
@@ -86,10 +90,6 @@ def post(server: LiveServer, path: str, digits: str | None = None) -> ET.Element
     if digits is not None:
         params["Digits"] = digits
     return twiml(server.post(path, params))
-
-
-def said(root: ET.Element) -> list[str]:
-    return [e.text or "" for e in root.iter() if e.tag == "Say"]
 
 
 def last_verb(root: ET.Element) -> ET.Element:
@@ -121,38 +121,33 @@ def test_unsigned_or_forged_requests_are_refused(say_server, how):
     assert "<Response" not in response.text
 
 
-def test_behind_a_proxy_the_public_url_is_signed_and_used_for_audio(tmp_path):
-    manifest = _fake_manifest(tmp_path / "audio", PROJECT / "leaflets")
-    for server in _serve(tmp_path, IVR_PUBLIC_URL="https://public.example", IVR_AUDIO_DIR=manifest):
+@pytest.mark.parametrize("path", ["/voice/key?k=sections", "/voice/dial?k=nurse", "/voice/whisper?k=whisper",
+                                  "/voice/record?k=nurse-message", "/voice/recording", "/nurse", "/voice/at?k=read"])
+def test_every_webhook_checks_the_signature(say_server, path):
+    assert say_server.post(path, CALL, signature="forged").status_code == 403
+
+
+def test_behind_a_proxy_the_public_url_is_signed_and_used_for_audio(tmp_path, audio_dir):
+    for server in _serve(tmp_path, IVR_PUBLIC_URL="https://public.example", IVR_AUDIO_DIR=audio_dir):
         signature = server.sign("https://public.example/voice", CALL)
         root = twiml(server.post("/voice", CALL, signature=signature))
         plays = [e.text for e in root.iter("Play")]
         assert plays and all(p.startswith("https://public.example/audio/") for p in plays)
+        assert not list(root.iter("Say"))
         assert server.post("/voice", CALL).status_code == 403  # signed for the inside address
 
 
-# --- structure: barge-in, absolute audio URLs, <Say> mode -------------------------------------
-
-def test_parts_play_inside_a_gather_followed_by_the_next_step(audio_server):
-    root = post(audio_server, f"/voice/read?l={SEED}&s=1&p=1&r=normal")
-    gather = root.find("Gather")
-    assert [child.tag for child in root] == ["Gather", "Redirect"]
-    assert gather.get("input") == "dtmf" and gather.get("finishOnKey") == "" and gather.get("numDigits") == "1"
-    assert [child.tag for child in gather] == ["Play", "Play"]
-    assert all(p.text.startswith(audio_server.url + "/audio/") for p in gather)
-    assert follow(root) == f"/voice/read?l={SEED}&s=1&p=2&r=normal"
-    slow = post(audio_server, f"/voice/read?l={SEED}&s=1&p=1&r=slow")
-    assert all("/audio/slow-" in p.text for p in slow.iter("Play"))
-
+# --- real audio over real HTTP ------------------------------------------------------------------
 
 def test_rendered_audio_urls_are_absolute_and_fetchable(rendered_audio_dir, tmp_path):
     import httpx
 
-    for server in _serve(tmp_path, IVR_AUDIO_DIR=rendered_audio_dir):
+    for server in _serve(tmp_path, IVR_AUDIO_DIR=rendered_audio_dir, IVR_LEAFLETS_DIR=PROJECT / "leaflets",
+                         IVR_SPEECH_INPUT="on"):  # as the audio was rendered: the project's settings
         urls = []
-        for path in ("/voice", f"/voice/read?l={SEED}&s=1&p=1&r=normal", f"/voice/read?l={SEED}&s=4&p=2&r=slow"):
+        for path in ("/voice", f"/voice/at?k=read&l={SEED}&s=1&p=1", f"/voice/at?k=read&l={SEED}&s=4&p=2&r=slow"):
             root = post(server, path)
-            assert not list(root.iter("Say")), "everything the tree says here should be rendered"
+            assert not list(root.iter("Say")), "everything the line says here should be rendered"
             urls += [p.text for p in root.iter("Play")]
         assert urls and all(u.startswith(server.url + "/audio/") for u in urls)
         for url in urls:
@@ -160,99 +155,44 @@ def test_rendered_audio_urls_are_absolute_and_fetchable(rendered_audio_dir, tmp_
             assert fetched.status_code == 200 and fetched.content[:4] == b"RIFF"
 
 
-def test_say_mode_speaks_the_same_text_with_the_configured_voice(say_server, audio_server):
+def test_say_mode_speaks_the_same_text_with_the_configured_voice(say_server):
     say = post(say_server, "/voice")
     assert not list(say.iter("Play"))
     says = list(say.iter("Say"))
     assert says and all(s.get("voice") == "Polly.Amy" and s.get("language") == "en-GB" for s in says)
-    assert said(say)[0] == "Patient information line: Cryotherapy for kidney cancer."
-    assert len(list(post(audio_server, "/voice").iter("Play"))) == len(says)
-    slow = post(say_server, f"/voice/read?l={SEED}&s=1&p=1&r=slow")
+    assert ids(say)[:2] == ["call.greeting_one", "safety.emergency"]
+    slow = post(say_server, f"/voice/at?k=read&l={SEED}&s=2&p=2&r=slow")
     assert slow.find("Gather/Say/prosody").get("rate") == "80%"
 
 
-# --- every key at every kind of state ----------------------------------------------------------
-
-STATES = {
-    "menu": "/voice/key?k=sections&l=" + SEED,
-    "read": f"/voice/key?k=read&l={SEED}&s=2&p=2&r=normal",
-    "pause": f"/voice/key?k=pause&l={SEED}&s=2&p=2&r=normal",
-    "end": f"/voice/key?k=end&l={SEED}&s=1&p=2&r=normal",
-    "last-end": f"/voice/key?k=end&l={SEED}&s=4&p=3&r=normal",
-}
-
-
-@pytest.mark.parametrize("key", KEYS, ids=lambda k: "silence" if k is None else k)
-@pytest.mark.parametrize("state", list(STATES))
-def test_every_key_at_every_state_answers_valid_twiml(say_server, state, key):
-    root = post(say_server, STATES[state], key)
-    verb = last_verb(root)
-    assert verb.tag in ("Redirect", "Hangup")
-    gather = root.find("Gather")
-    if key == "0":
-        assert [c.tag for c in root] == ["Redirect"] and verb.text.startswith(f"/nurse?l={SEED}")
-    elif gather is not None:
-        assert gather.get("action").startswith("/voice/key?") and list(gather)
-        assert verb.tag == "Redirect"
-    else:
-        assert said(root)
-
-
-@pytest.mark.parametrize("key", KEYS, ids=lambda k: "silence" if k is None else k)
-@pytest.mark.parametrize("state", ["/voice/key?k=leaflets", "/voice/key?k=leaflets&pg=1", "/voice/key?k=code"])
-def test_every_key_in_the_leaflet_menus(many_server, state, key):
-    root = post(many_server, state, key)
-    if key == "0":
-        assert follow(root) == "/nurse"
-    else:
-        assert last_verb(root).tag == "Redirect" and root.find("Gather") is not None
-
-
-def test_code_keyed_in_opens_that_leaflet(many_server):
-    code = post(many_server, "/voice/key?k=leaflets", "8")
-    assert code.find("Gather").get("finishOnKey") == "#" and code.find("Gather").get("numDigits") is None
-    assert said(post(many_server, key_url(code), "303"))[0] == "Charlie care."
-    assert said(post(many_server, key_url(code), "404"))[0] == "Sorry, there is no leaflet with that code."
-
-
-# --- sequences: no input, wrong keys, round trips ------------------------------------------------
-
-def test_silence_reprompts_helps_offers_the_nurse_then_says_goodbye(say_server):
+def test_the_emergency_sentence_is_said_before_the_first_gather(say_server):
     root = post(say_server, "/voice")
-    heard = []
-    while last_verb(root).tag != "Hangup":
-        root = post(say_server, follow(root))  # the no-input <Redirect>: no Digits
-        heard.append(said(root)[0])
-    assert heard == ["Sorry, I did not hear a key.",
-                     "Please press a key on your phone's keypad when you hear the choice you want.",
-                     "If you would like to speak to a nurse, press zero now.",
-                     "Thank you for calling. Goodbye."]
+    assert [child.tag for child in root][:3] == ["Say", "Say", "Gather"]  # no key skips the first two
+    assert ids(root)[1] == "safety.emergency"
 
 
-def test_wrong_key_says_sorry_then_the_options(say_server):
-    root = post(say_server, key_url(post(say_server, "/voice")), "8")
-    assert said(root)[:2] == ["Sorry, that key is not an option.", "For What it is, press 1."]
-
+# --- sequences through the real server -------------------------------------------------------------
 
 def test_back_then_forward_over_http_returns_to_the_same_part(say_server):
-    start = post(say_server, f"/voice/read?l={SEED}&s=2&p=2&r=normal")
+    start = post(say_server, f"/voice/at?k=read&l={SEED}&s=2&p=2")
     back = post(say_server, key_url(start), "4")
     forward = post(say_server, key_url(back), "6")
     assert key_url(forward) == key_url(start)
-    assert said(forward) == said(start)
+    assert ids(forward) == ids(start)
 
 
 def test_tampered_positions_lead_to_a_menu_not_an_error(say_server):
     for path in ("/voice/read?l=nope&s=1&p=1&r=normal", f"/voice/read?l={SEED}&s=99&p=1&r=normal",
-                 f"/voice/read?l={SEED}&s=1&p=-3&r=junk", "/voice/at?k=%3Cscript%3E&l=%22x%22"):
+                 f"/voice/at?k=read&l={SEED}&s=1&p=-3&r=junk", "/voice/at?k=%3Cscript%3E&l=%22x%22",
+                 f"/voice/key?k=nurse-number&l={SEED}&h=%2B999", "/voice/at?k=nurse-failed&h=m%3Anope"):
         root = post(say_server, path)
-        assert root.find("Gather") is not None
-    assert said(post(say_server, f"/voice/read?l={SEED}&s=99&p=1&r=normal"))[0] == "Cryotherapy for kidney cancer."
+        assert root.find("Gather") is not None or root.find("Dial") is not None, path
+    assert ids(post(say_server, f"/voice/read?l={SEED}&s=99&p=1&r=normal"))[0] == "menu.sections"
 
 
 def test_logs_never_hold_the_callers_number(say_server):
     post(say_server, "/voice")
-    assert "7700900123" not in say_server.log()
+    assert "7900123456" not in say_server.log()
 
 
 # --- faults: a broken prompts folder under a running server ----------------------------------------
@@ -263,17 +203,21 @@ def _broken_locale(tmp: Path, prompt_file: str, old: str, new: str) -> Path:
     for source in (PROJECT / "ivr" / "prompts" / "en-GB").glob("*.yaml"):
         text = source.read_text()
         (folder / source.name).write_text(text.replace(old, new) if source.name == prompt_file else text)
+    for copy in (PROJECT / "ivr" / "web" / "copy" / "en-GB").glob("*.yaml"):  # the web copy's wording too
+        (folder / copy.name).write_text(copy.read_text())
+    words = PROJECT / "ivr" / "prompts" / "words" / "en-GB.yaml"  # an absolute IVR_LOCALE finds its words beside it
+    (tmp / f"{folder.name}.yaml").write_text(words.read_text())
     return folder
 
 
 def test_a_fault_answers_200_with_an_apology_and_the_menu(tmp_path):
-    locale = _broken_locale(tmp_path, "reading.yaml", "Part {part} of {parts}.", "Part {part} of {total}.")
+    locale = _broken_locale(tmp_path, "reading.yaml", "part {part} of {parts}.", "part {part} of {total}.")
     for server in _serve(tmp_path, IVR_LOCALE=locale, IVR_SPEECH="say"):
-        root = post(server, f"/voice/key?k=read&l={SEED}&s=1&p=1&r=normal", "5")  # "where am I"
-        assert said(root) == ["Sorry, something went wrong on our side. Taking you back to the main menu."]
+        root = post(server, f"/voice/key?k=read&l={SEED}&s=1&p=1", "9")  # help says where you are
+        assert ids(root) == ["errors.apology"]
         assert follow(root) == "/voice/menu?faults=1"
         assert post(server, follow(root)).find("Gather") is not None  # the menu itself works
-        assert "CA0123456789abcdef" in server.log() and "7700900123" not in server.log()
+        assert "CA0123456789abcdef" in server.log() and "7900123456" not in server.log()
 
 
 def test_a_second_fault_in_a_row_goes_to_the_nurse_line(tmp_path):
@@ -281,41 +225,111 @@ def test_a_second_fault_in_a_row_goes_to_the_nurse_line(tmp_path):
     for server in _serve(tmp_path, IVR_LOCALE=locale, IVR_SPEECH="say"):
         first = post(server, "/voice")
         assert follow(first) == "/voice/menu?faults=1"
-        assert follow(post(server, follow(first))) == "/nurse?faults=2"
+        second = post(server, follow(first))
+        assert follow(second) == "/nurse?faults=2"
+        assert post(server, follow(second)).find("Dial") is not None  # a person, whatever else is broken
 
 
-# --- golden TwiML of each kind of state ----------------------------------------------------------
+# --- golden TwiML of every kind of state, in process ----------------------------------------------
 
-GOLDEN_CASES = {
-    "answer": ("audio", "/voice", None),
-    "menu": ("audio", "/voice/menu", None),
-    "read": ("audio", f"/voice/read?l={SEED}&s=2&p=2&r=normal", None),
-    "read-slow-say": ("say", f"/voice/read?l={SEED}&s=2&p=1&r=slow", None),
-    "where-am-i": ("audio", f"/voice/key?k=read&l={SEED}&s=2&p=2&r=normal", "5"),
-    "pause": ("audio", f"/voice/key?k=read&l={SEED}&s=2&p=2&r=normal", "#"),
-    "end-of-section": ("audio", f"/voice/at?k=end&l={SEED}&s=1&p=2&r=normal", None),
-    "end-of-leaflet": ("audio", f"/voice/key?k=read&l={SEED}&s=4&p=1&r=normal", "9"),
-    "about": ("audio", f"/voice/key?k=sections&l={SEED}", "6"),
-    "wrong-key": ("say", f"/voice/key?k=sections&l={SEED}", "8"),
-    "no-input-3": ("say", f"/voice/key?k=sections&l={SEED}&q=2", None),
-    "goodbye": ("say", f"/voice/key?k=sections&l={SEED}&q=3", None),
-    "nurse": ("say", f"/voice/key?k=read&l={SEED}&s=2&p=2&r=slow", "0"),
-    "leaflet-menu": ("many", "/voice", None),
-    "leaflet-menu-page-2": ("many", "/voice/key?k=leaflets", "9"),
-    "code-entry": ("many", "/voice/key?k=leaflets", "8"),
+class _Line:
+    """An app in process, called with signed requests as Twilio would."""
+
+    def __init__(self, tmp: Path, **extra: object) -> None:
+        config = {k: str(v) for k, v in _config(tmp, **extra).items()} | {"TESTING": True}
+        self.client = create_app(config).test_client()
+
+    def post(self, path: str, params: dict[str, str]) -> str:
+        url = "http://localhost" + path
+        signature = RequestValidator(TOKEN).compute_signature(url, params)
+        response = self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 200, response.text
+        return response.text
+
+
+READ = f"/voice/at?k=read&l={SEED}&s=2&p=2"
+NURSE = f"k=nurse&l={SEED}&s=2&p=2&o=read"
+GOLDEN_CASES: dict[str, tuple[str, str, dict[str, str]]] = {
+    # name: (line, path, extra form parameters)
+    "answer": ("audio", "/voice", {}),
+    "answer-closed": ("closed", "/voice", {}),
+    "answer-speech": ("speech", "/voice", {}),
+    "menu": ("audio", "/voice/menu", {}),
+    "read": ("audio", READ, {}),
+    "read-first-part-stale": ("audio", f"/voice/key?k=sections&l={SEED}", {"Digits": "2"}),
+    "read-slow-say": ("say", f"/voice/at?k=read&l={SEED}&s=2&p=1&r=slow", {}),
+    "read-speech": ("speech", READ, {}),
+    "help-reading": ("audio", f"/voice/key?k=read&l={SEED}&s=2&p=2", {"Digits": "9"}),
+    "pause": ("audio", f"/voice/key?k=read&l={SEED}&s=2&p=2", {"Digits": "5"}),
+    "end-of-section": ("audio", f"/voice/at?k=end&l={SEED}&s=1&p=2", {}),
+    "end-of-leaflet": ("audio", f"/voice/key?k=read&l={SEED}&s=4&p=1", {"Digits": "3"}),
+    "wrong-key": ("say", f"/voice/key?k=sections&l={SEED}", {"Digits": "6"}),
+    "no-input-2": ("say", f"/voice/key?k=sections&l={SEED}&q=1", {}),
+    "silent-put-through": ("say", f"/voice/key?k=sections&l={SEED}&q=2", {}),
+    "silent-message-closed": ("closed", f"/voice/key?k=sections&l={SEED}&q=2", {}),
+    "confirm-spoken-choice": ("speech", f"/voice/key?k=sections&l={SEED}",
+                              {"SpeechResult": "side effects", "Confidence": "0.3"}),
+    "spoken-choice": ("speech", f"/voice/key?k=sections&l={SEED}", {"SpeechResult": "side affects", "Confidence": "0.9"}),
+    "nurse-transfer": ("say", f"/voice/key?k=read&l={SEED}&s=2&p=2&r=slow", {"Digits": "0"}),
+    "nurse-whisper": ("say", f"/voice/whisper?k=whisper&l={SEED}&s=2&p=2&o=read", {}),
+    "nurse-whisper-accepted": ("say", f"/voice/key?k=whisper&l={SEED}&s=2&p=2&o=read", {"Digits": "1"}),
+    "nurse-answered": ("say", f"/voice/dial?{NURSE}&t=1", {"DialCallStatus": "completed", "DialBridged": "true"}),
+    "nurse-busy": ("say", f"/voice/dial?{NURSE}&t=1", {"DialCallStatus": "busy"}),
+    "nurse-no-answer-speech": ("speech", f"/voice/dial?{NURSE}&t=1", {"DialCallStatus": "no-answer"}),
+    "nurse-closed": ("closed", f"/voice/key?k=read&l={SEED}&s=2&p=2", {"Digits": "0"}),
+    "nurse-message": ("say", f"/voice/key?{NURSE.replace('k=nurse', 'k=nurse-options')}&y=busy&t=1", {"Digits": "2"}),
+    "nurse-message-saved": ("closed", f"/voice/record?{NURSE.replace('k=nurse', 'k=nurse-message')}&y=closed",
+                            {"RecordingSid": "RE" + "a" * 32, "RecordingDuration": "14", "Digits": "#",
+                             "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE" + "a" * 32}),
+    "nurse-callback-own-number": ("say", f"/voice/key?{NURSE.replace('k=nurse', 'k=nurse-options')}&y=busy&t=1",
+                                  {"Digits": "1"}),
+    "nurse-callback-key-in": ("say", f"/voice/key?{NURSE.replace('k=nurse', 'k=nurse-callback')}&y=busy&t=1",
+                              {"Digits": "2"}),
+    "nurse-callback-read-back": ("say", f"/voice/key?{NURSE.replace('k=nurse', 'k=nurse-keyin')}&y=busy&t=1",
+                                 {"Digits": "02079460123#"}),
+    "nurse-callback-saved": ("closed", f"/voice/key?{NURSE.replace('k=nurse', 'k=nurse-callback')}&y=closed",
+                             {"Digits": "1"}),
+    "nurse-saved-silence": ("say", f"/voice/key?{NURSE.replace('k=nurse', 'k=nurse-saved')}&y=busy", {}),
+    "leaflet-menu": ("many", "/voice", {}),
+    "leaflet-menu-page-2": ("many", "/voice/key?k=leaflets", {"Digits": "7"}),
+    "code-entry": ("many", "/voice/key?k=leaflets", {"Digits": "6"}),
 }
 
 
+@pytest.fixture(scope="module")
+def lines(tmp_path_factory, audio_dir) -> dict[str, _Line]:
+    tmp = tmp_path_factory.mktemp("golden")
+    return {
+        "audio": _Line(tmp / "audio", IVR_AUDIO_DIR=audio_dir),
+        "say": _Line(tmp / "say", IVR_SPEECH="say"),
+        "closed": _Line(tmp / "closed", IVR_SPEECH="say", IVR_CLOCK=CHRISTMAS_EVE),
+        "speech": _Line(tmp / "speech", IVR_SPEECH="say", IVR_SPEECH_INPUT="on"),
+        "many": _Line(tmp / "many", IVR_LEAFLETS_DIR=MANY, IVR_SPEECH="say"),
+    }
+
+
 @pytest.mark.parametrize("name", list(GOLDEN_CASES))
-def test_golden_twiml(name, audio_server, say_server, many_server):
-    which, path, digits = GOLDEN_CASES[name]
-    server = {"audio": audio_server, "say": say_server, "many": many_server}[which]
-    params = {**CALL, **({"Digits": digits} if digits is not None else {})}
-    response = server.post(path, params)
-    assert response.status_code == 200
-    text = response.text.replace(server.url, "http://SERVER").replace("><", ">\n<") + "\n"
+def test_golden_twiml(name, lines):
+    which, path, extra = GOLDEN_CASES[name]
+    text = lines[which].post(path, {**CALL, **extra})
+    text = text.replace("http://localhost", "http://SERVER").replace("><", ">\n<") + "\n"
+    ET.fromstring(text)  # valid XML
     golden = GOLDEN / f"{name}.xml"
     if os.environ.get("IVR_UPDATE_GOLDEN") == "1":
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(text)
     assert text == golden.read_text()
+
+
+def test_speech_off_is_keys_only_everywhere(lines):
+    for name, (which, _path, _extra) in GOLDEN_CASES.items():
+        text = (GOLDEN / f"{name}.xml").read_text()
+        if which != "speech":
+            assert 'input="dtmf speech"' not in text and "hints=" not in text and "say nurse" not in text, name
+
+
+def test_speech_on_listens_for_words_in_menus_but_not_while_reading(lines):
+    menu = (GOLDEN / "answer-speech.xml").read_text()
+    assert 'input="dtmf speech"' in menu and 'language="en-GB"' in menu and 'speechTimeout="2"' in menu
+    assert "side effects" in menu.split('hints="', 1)[1].split('"', 1)[0]
+    assert 'input="dtmf"' in (GOLDEN / "read-speech.xml").read_text()

@@ -299,6 +299,9 @@ MAX_PER_RULE = 10  # a broken rule usually breaks everywhere: the first few find
 def check_contract(engine: CallEngine, found: Exploration, rules: tuple[Rule, ...] = RULES) -> list[Finding]:
     """One error per broken promise (the first few places of each)."""
     findings: list[Finding] = []
+    if found.unfinished:
+        findings.append(Finding("error", f"calls: the walk stopped after {len(found.states)} states: the call's "
+                                         "states never end (a counter that is not clamped?)"))
     for rule in rules:
         seen: set[str] = set()
         for message in rule.check(engine, found):

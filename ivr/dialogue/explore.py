@@ -57,6 +57,7 @@ SAMPLE_CALLER = "+447900123456"  # a UK mobile: the caller's own number (never r
 SAMPLE_KEYED = "07900123457"  # a number keyed in for a call-back (Ofcom's drama ranges are refused as numbers to ring)
 SAMPLE_RECORDING = "RE" + "0" * 32
 JUNK_WORDS = "purple elephant"  # words that mean nothing offered
+MAX_STATES = 400_000  # far beyond any real line (the seed walks about 6,000): an engine that never ends is stopped
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Exploration:
     states: dict[State, Step] = field(default_factory=dict)  # each state's arrival step
     silence: dict[State, list[Transition]] = field(default_factory=dict)  # what nothing leads to, per state
     keys_to: dict[State, int] = field(default_factory=dict)  # fewest keys pressed (or answers spoken) from the greeting
+    unfinished: bool = False  # stopped at MAX_STATES: the engine's states do not end (a counter not clamped?)
     canonical: Callable[[Position], Position] = field(default=lambda position: position, repr=False)
 
     def state_of(self, position: Position, situation: int) -> State:
@@ -246,6 +248,9 @@ def explore(engine: CallEngine, *, today: dt.date | None = None) -> Exploration:
             continue
         current = cost
         expanded.add(state)
+        if len(expanded) > MAX_STATES:
+            found.unfinished = True
+            break
         found.keys_to[state] = cost
         position, situation = state
         context = found.situations[situation].context

@@ -12,6 +12,7 @@ from ivr.dialogue.leaflets import LeafletFlow
 from ivr.dialogue.menus import Go, Menu, Option
 from ivr.dialogue.speaking import LineRules, Voice
 from ivr.dialogue.steps import (
+    MAX_COUNT,
     Bridge,
     CallContext,
     Choice,
@@ -29,6 +30,7 @@ from ivr.dialogue.steps import (
     Silence,
     Step,
     Transfer,
+    small_int,
 )
 from ivr.nurse.numbers import uk_callback_number
 from ivr.nurse.phrases import closed_utterance_at
@@ -55,7 +57,8 @@ class NurseFlow:
         """Entering the nurse line: put through (open, and tries left), or say why not (where no
         key can skip it, with the emergency sentence) and offer a call-back or a message."""
         if self.can_transfer(position, context):
-            ringing = position.but(kind="nurse", tries=position.tries + 1, quiet=0, wrong=0, held="", reason="")
+            ringing = position.but(kind="nurse", tries=min(position.tries + 1, MAX_COUNT), quiet=0, wrong=0, held="",
+                                   reason="")
             whisper = Position("whisper", position.slug, position.section, position.part, origin=position.origin)
             return Step(ringing, (self.voice.say("nurse.connecting"),), (), None, Transfer(ringing, whisper))
         if not context.moment.open:
@@ -137,8 +140,9 @@ class NurseFlow:
 
     def _retry(self, position: Position, kind: str, held: str, context: CallContext) -> Save | None:
         due = self.rules.due(context.moment.now)
-        if kind == "m" and held.startswith("RE"):
-            return SaveMessage(position.but(kind="nurse-message"), due, held)
+        sid, _, seconds = held.partition(":")
+        if kind == "m" and sid.startswith("RE") and sid.isalnum():
+            return SaveMessage(position.but(kind="nurse-message"), due, sid, small_int(seconds, 0, 86400) or 0)
         number = uk_callback_number(held)
         if kind == "c" and number is not None:
             return SaveCallback(position.but(kind="nurse-number", held=number), due, number)
@@ -175,7 +179,7 @@ class NurseFlow:
         """After <Record>: save what was said, or say nothing was heard. A caller who reached the
         recording by saying nothing, and then said nothing, is told how to get help before the end."""
         if event.seconds > 0 and event.recording_sid.startswith("RE"):
-            return SaveMessage(position, self.rules.due(context.moment.now), event.recording_sid)
+            return SaveMessage(position, self.rules.due(context.moment.now), event.recording_sid, event.seconds)
         nothing = self.voice.say("nurse.message.nothing_heard")
         if position.quiet > 0:
             return self.goodbye(position, first=(nothing, self.voice.say("nurse.try_later")))
@@ -188,7 +192,7 @@ class NurseFlow:
         voice, now = self.voice, context.moment.now
         position = save.position.but(quiet=0, wrong=0)
         if not saved:
-            held = f"m:{save.recording_sid}" if isinstance(save, SaveMessage) else f"c:{save.number}"
+            held = f"m:{save.recording_sid}:{save.seconds}" if isinstance(save, SaveMessage) else f"c:{save.number}"
             failed = "nurse.message.not_saved" if isinstance(save, SaveMessage) else "nurse.callback.not_saved"
             return Go(position.but(kind="nurse-failed", held=held), (voice.say(failed),))
         if isinstance(save, SaveMessage):

@@ -76,7 +76,7 @@ REASONS: tuple[Reason, ...] = ("closed", "busy", "no-answer")
 MAX_COUNT = 3  # silence and wrong-key counters are clamped: the state space stays finite
 PAUSE_LIMIT = 12  # the pause's reminder count can reach this (see ivr.dialogue.leaflets)
 MAX_HELD = 40  # characters of the held value (a number being confirmed, a recording id)
-HELD_CHARACTERS = frozenset("0123456789abcdefABCDEF+:*#RE?")  # "?4": a spoken choice to confirm
+HELD_CHARACTERS = frozenset("0123456789abcdefABCDEF+:*#REm?")  # "?4": a spoken choice to confirm
 
 
 def small_int(text: str | None, low: int, high: int) -> int | None:
@@ -368,6 +368,7 @@ class SaveMessage:
     position: Position
     due: dt.datetime | None
     recording_sid: str
+    seconds: int = 0  # how long it is, when known
 
 
 @dataclass(frozen=True)

@@ -151,11 +151,11 @@ def hints_for(engine: CallEngine, step: Step) -> tuple[str, ...]:
     """The phrases speech recognition should expect at ``step`` (Twilio's ``hints``)."""
     if step.listen is None or not step.listen.speech:
         return ()
-    seen: dict[str, None] = {}
+    seen: dict[str, str] = {}
     for choice in step.listen.choices:
         for phrase in phrases_of(choice, engine.words):
-            phrase = phrase.replace(",", " ").strip()
+            phrase = " ".join(phrase.replace(",", " ").split())
             if phrase and len(phrase) <= MAX_HINT_LENGTH:
-                seen.setdefault(phrase, None)
-    return tuple(seen)
+                seen.setdefault(phrase.casefold(), phrase)
+    return tuple(seen.values())
 

@@ -56,15 +56,14 @@ def when_phrase(opening: Opening, now: dt.datetime, prompts: Prompts) -> str:
 
 
 def day_phrase(moment: dt.datetime, now: dt.datetime, prompts: Prompts) -> str:
-    """The day of ``moment`` as said after "after we open": "tomorrow", "on Monday" (up to six days
-    ahead), or "on Tuesday 29 December" (London dates)."""
+    """The day of ``moment`` as said in a promise ("after we open ..."): "tomorrow", else always
+    with its date, "on Tuesday 29 December" (London dates): a promise is something a caller may
+    write down, and a weekday alone is ambiguous across a bank holiday."""
     at = moment.astimezone(LONDON)
     days_ahead = (at.date() - now.astimezone(LONDON).date()).days
     if days_ahead <= 1:
         return prompts.say("nurse.day.tomorrow").text
     day = _day_name(at.date(), prompts)
-    if days_ahead in _WEEKDAY_DAYS:
-        return prompts.say("nurse.day.weekday", day=day).text
     date = f"{at.day} {prompts.say(f'nurse.months.{at.month}').text}"
     return prompts.say("nurse.day.date", day=day, date=date).text
 

@@ -99,6 +99,11 @@ def _check_approvals(runtime: Runtime, allow_unapproved: bool) -> None:
     click.secho(f"SERVING WORDS NOBODY APPROVED (--allow-unapproved):\n{listing}", fg="red", bold=True, err=True)
 
 
+# gunicorn's default line without the query string (%(U)s, not %(r)s): a call's position travels
+# there, and so does a call-back number a caller keyed in, which must never reach a log in full.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
@@ -140,4 +145,5 @@ def serve_command(host: str, port: int, workers: int, no_render: bool, allow_una
     if settings.public_url:
         click.echo(f"Twilio's 'A call comes in' webhook: POST {settings.public_url}/voice")
     _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "timeout": 30, "accesslog": "-",
+               "access_log_format": ACCESS_LOG_FORMAT,
                "errorlog": "-", "post_worker_init": _freeze_startup_objects}).run()

@@ -214,7 +214,8 @@ def _save(save: Save, context: CallContext) -> bool:
                 recording_sid=save.recording_sid, call_sid=call_sid, caller_masked=mask_number(request.form.get("From")),
                 caller_number=uk_callback_number(request.form.get("From")) or _e164(request.form.get("From")),
                 reason=reason, recording_url=_recording_url(save.recording_sid),
-                duration_seconds=small_int(request.form.get("RecordingDuration"), 0, 86400), due_at=save.due, **where,
+                duration_seconds=small_int(request.form.get("RecordingDuration"), 0, 86400) or save.seconds or None,
+                due_at=save.due, **where,
             )
             log.info("message %d %s (%s)", row.id, "saved" if created else "already saved", mask_number(request.form.get("From")))
         else:
