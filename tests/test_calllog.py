@@ -11,7 +11,8 @@ from ivr.simulator import DEFAULT_FROM, simulate_call
 from tests.conftest import start_server
 
 SLUG = "cryotherapy-for-kidney-cancer"
-# section menu: 1 = the first section; silence after part 1 goes on to part 2; 6 = forward; 0 = nurse
+# section menu: 1 = the first section; silence after part 1 goes on to part 2; 6 = forward (to the
+# end of the section); 0 = nurse. When the nurses are busy: 1 = a call-back, 2 = a message.
 TO_NURSE = ["1", None, "6", "0"]
 
 
@@ -35,7 +36,7 @@ def stop(server) -> None:
 
 @pytest.mark.slow
 def test_a_call_leaves_its_sections_keys_transfer_and_message(live_server, instance_dir):
-    call(live_server, [*TO_NURSE, "1"], nurse="busy")  # busy: 1 leaves a message
+    call(live_server, [*TO_NURSE, "2"], nurse="busy")  # busy: 2 leaves a message
     stop(live_server)
     (record,) = rows(instance_dir, "SELECT call_sid, started_at, ended_at, stage, leaflet, section, nurse_requested,"
                                    " nurse_closed, transfer_status, message_left, callback_left FROM calls")
@@ -48,14 +49,14 @@ def test_a_call_leaves_its_sections_keys_transfer_and_message(live_server, insta
     assert reads == [(1, 1), (1, 2)]
     assert all(seconds and seconds > 1 for kind, *_, seconds, _ in events if kind == "read")
     keys = [(menu, digits) for kind, menu, digits, *_ in events if kind == "key"]
-    assert keys == [("sections", "1"), ("read", "6"), ("end", "0"), ("nurse-options", "1")]
+    assert keys == [("sections", "1"), ("read", "6"), ("end", "0"), ("nurse-options", "2")]
     assert [kind for kind, *_ in events if kind in ("nurse", "dial", "message")] == ["nurse", "dial", "message"]
 
 
 @pytest.mark.slow
 def test_an_answered_transfer_and_a_call_back_are_logged_without_the_number(live_server, instance_dir):
     call(live_server, TO_NURSE, nurse="answer")
-    call(live_server, [*TO_NURSE, "2", "07900123456#"], nurse="no-answer")
+    call(live_server, [*TO_NURSE, "1", "07900123456#", "1"], nurse="no-answer")  # withheld: keyed in, then confirmed
     stop(live_server)
     outcomes = rows(instance_dir, "SELECT transfer_status, callback_left FROM calls ORDER BY id")
     assert outcomes == [("answered", 0), ("no-answer", 1)]

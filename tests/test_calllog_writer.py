@@ -13,7 +13,7 @@ import textwrap
 from sqlalchemy import create_engine, text
 
 from ivr.calllog import CallLogWriter, record_batch, webhook_facts
-from ivr.calllog.facts import Facts
+from ivr.calllog.facts import Facts, Key, Read, StepFacts
 from ivr.store import Store
 
 from .conftest import PROJECT, run_together
@@ -22,15 +22,13 @@ SLUG = "cryotherapy-for-kidney-cancer"
 T0 = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
 
 
-def read_answer(section: int, part: int) -> bytes:
-    return (f'<Response><Gather action="/voice/key?k=read&amp;l={SLUG}&amp;s={section}&amp;p={part}'
-            f'&amp;r=normal"/></Response>').encode()
+def read(section: int, part: int, key: Key | None = None) -> StepFacts:
+    return StepFacts("read", SLUG, section, part, Read(SLUG, section, part, "normal"), key=key)
 
 
-def facts(call_sid: str, seconds: float, endpoint: str = "voice.key", *, args=None, form=None,
-          body: bytes = b"<Response/>") -> Facts:
-    found = webhook_facts(endpoint, args or {}, {"CallSid": call_sid, "From": "+447700900123", **(form or {})},
-                          body, T0 + dt.timedelta(seconds=seconds))
+def facts(call_sid: str, seconds: float, endpoint: str, step: StepFacts) -> Facts:
+    found = webhook_facts(endpoint, {"CallSid": call_sid, "From": "+447700900123"}, step,
+                          T0 + dt.timedelta(seconds=seconds))
     assert found is not None
     return found
 
@@ -47,12 +45,12 @@ def query(url: str, sql: str) -> list[tuple]:
 def a_call(call_sid: str = "CA1") -> list[Facts]:
     """Answered, a section chosen, its second part, then the nurse line asked for and busy."""
     return [
-        facts(call_sid, 0, "voice.answer", body=b'<Response><Gather action="/voice/key?k=leaflets"/></Response>'),
-        facts(call_sid, 5, args={"k": "sections", "l": SLUG}, form={"Digits": "1"}, body=read_answer(1, 1)),
-        facts(call_sid, 20, "voice.read", body=read_answer(1, 2)),
-        facts(call_sid, 30, "nurse.start", args={"l": SLUG, "s": "1"}, body=b"<Response><Dial/></Response>"),
-        facts(call_sid, 60, "nurse.after_dial", args={"l": SLUG, "s": "1"}, form={"DialCallStatus": "busy"},
-              body=b'<Response><Gather action="/nurse/choice?m=options"/></Response>'),
+        facts(call_sid, 0, "voice.answer", StepFacts("sections", SLUG)),
+        facts(call_sid, 5, "voice.key", read(1, 1, Key("sections", "1"))),
+        facts(call_sid, 20, "voice.at", read(1, 2)),
+        facts(call_sid, 30, "voice.key", StepFacts("nurse-ringing", SLUG, 1, 2, key=Key("read", "0"),
+                                                   nurse_requested=True)),
+        facts(call_sid, 60, "voice.dial", StepFacts("nurse-options", SLUG, 1, 2, transfer_status="busy")),
     ]
 
 
@@ -67,13 +65,13 @@ def test_a_calls_webhooks_build_its_row_and_events(database_url):
         database_url, "SELECT started_at, ended_at, stage, leaflet, section, part, webhooks, nurse_requested,"
                       " transfer_status, caller_hash FROM calls")
     assert (stage, leaflet, section, part, webhooks, bool(nurse), transfer) == (
-        "nurse-options", SLUG, 1, None, 5, True, "busy")  # the nurse line knows the section, not the part
+        "nurse-options", SLUG, 1, 2, 5, True, "busy")  # the nurse line knows where the caller was
     assert str(started).startswith("2026-11-25 10:00:00") and str(ended).startswith("2026-11-25 10:01:00")
     assert len(caller) == 64 and "7700900123" not in caller
     events = query(database_url, "SELECT kind, menu, digits, part, seconds, detail FROM call_events ORDER BY id")
     assert events == [("key", "sections", "1", None, None, None), ("read", None, None, 1, 12.5, None),
-                      ("read", None, None, 2, 12.5, None), ("nurse", None, None, None, None, "open"),
-                      ("dial", None, None, None, None, "busy")]
+                      ("read", None, None, 2, 12.5, None), ("key", "read", "0", None, None, None),
+                      ("nurse", None, None, None, None, "open"), ("dial", None, None, None, None, "busy")]
 
 
 def test_a_late_reordered_webhook_does_not_move_the_caller_back(database_url):
@@ -84,6 +82,17 @@ def test_a_late_reordered_webhook_does_not_move_the_caller_back(database_url):
     record_batch(store, [(answered, None), (second_part, 9.0), (chose, 9.0)], secret="secret")
     assert query(database_url, "SELECT stage, section, part, webhooks FROM calls") == [("read", 1, 2, 3)]
     assert [kind for (kind,) in query(database_url, "SELECT kind FROM call_events ORDER BY id")] == ["read", "key", "read"]
+
+
+def test_a_spoken_choice_keeps_what_it_meant_and_how_sure_never_the_words(database_url):
+    from ivr.calllog.facts import Said
+
+    store = Store(database_url)
+    store.migrate()
+    said = facts("CA-said", 5, "voice.key", StepFacts("read", SLUG, 4, 1, said=Said("sections", "section:4", 0.87)))
+    record_batch(store, [(said, None)], secret="secret")
+    assert query(database_url, "SELECT kind, menu, detail, confidence FROM call_events") == [
+        ("said", "sections", "section:4", 0.87)]
 
 
 def test_workers_writing_one_call_at_once_make_one_row(database_url):

@@ -56,18 +56,18 @@ class Webhook:
 
 def webhooks(thread: int) -> list[Webhook]:
     """Half messages, half call-back requests, each from its own call."""
-    state = f"l={SLUG}&s=2&p=3&r=normal&w=busy&m=options&n=0"
+    state = f"l={SLUG}&s=2&p=3&o=read&y=busy&t=1"
     out = []
     for number in range(PER_THREAD):
         call_sid = f"CA-crash-{thread}-{number}"
         base = {"CallSid": call_sid, "From": CALLER, "To": "+441632960000", "AccountSid": "AC" + "0" * 32}
         if number % 2 == 0:
-            sid = f"RE-crash-{thread}-{number}"
+            sid = f"RE{thread:016x}{number:016x}"
             url = f"https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/{sid}"
-            out.append(Webhook("message", sid, f"/nurse/message/saved?{state}",
+            out.append(Webhook("message", sid, f"/voice/record?k=nurse-message&{state}",
                                base | {"RecordingSid": sid, "RecordingUrl": url, "RecordingDuration": "9", "Digits": "#"}))
         else:
-            out.append(Webhook("callback", call_sid, f"/nurse/callback/number?{state}", base | {"Digits": "1"}))
+            out.append(Webhook("callback", call_sid, f"/voice/key?k=nurse-callback&{state}", base | {"Digits": "1"}))
     return out
 
 

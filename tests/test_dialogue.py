@@ -215,7 +215,7 @@ def test_a_silent_caller_is_put_through_to_a_nurse_when_open(engine):
     second = quiet(engine, first)
     third = quiet(engine, second)
     assert [u.id for u in first.before] == ["errors.no_input"]
-    assert [u.id for u in second.before][0] == "errors.key_help"
+    assert second.before[0].id == "errors.key_help"
     assert [u.id for u in third.before] == ["errors.put_through", "nurse.connecting"]
     assert isinstance(third.then, Transfer)
 

@@ -121,9 +121,8 @@ ROUTES = _probe_routes()
 
 def test_every_webhook_is_found_and_fuzzed():
     """The route list comes from the app; the URL contract's routes must be among it."""
-    for path in ("/voice", "/voice/menu", "/voice/read", "/voice/at", "/voice/key", "/nurse",
-                 "/nurse/after-dial", "/nurse/choice", "/nurse/message/saved", "/nurse/recording",
-                 "/nurse/callback/number"):
+    for path in ("/voice", "/voice/menu", "/voice/read", "/voice/at", "/voice/key", "/voice/dial",
+                 "/voice/whisper", "/voice/record", "/voice/recording", "/nurse"):
         assert path in ROUTES
     assert all("<" not in route for route in ROUTES), "a webhook with URL variables: teach the fuzzer its values"
 
@@ -136,6 +135,9 @@ ODD = st.sampled_from([
     "no-such-leaflet", "../../etc/passwd", "%00", "%zz", "<Say>hi</Say>", "]]>", "&amp;", "\u202e", "😀",
     "slow", "normal", "busy", "closed", "completed", "options", "saved", "message_failed", "callback_failed",
     "read", "pause", "end", "code", "leaflets", "sections", "RE" + "0" * 32, "CA" + "0" * 32,
+    "nurse", "nurse-options", "nurse-message", "nurse-callback", "nurse-keyin", "nurse-number", "nurse-saved",
+    "nurse-failed", "whisper", "no-answer", "?4", "?0", "?", "+447900123456", "m:RE" + "0" * 32 + ":5",
+    "c:+447900123456", "m:", "c:", "m:RE1:²",
 ])
 VALUE = st.one_of(
     ODD,
@@ -143,11 +145,11 @@ VALUE = st.one_of(
     st.text(max_size=30),
     st.text(alphabet="0123456789*#wW", max_size=40),
 )
-QUERY_KEYS = ["l", "s", "p", "r", "k", "w", "m", "n", "rs", "ru", "rd", "faults", "pg", "q", "x", "bodySHA256"]
+QUERY_KEYS = ["l", "s", "p", "r", "k", "w", "pg", "q", "x", "o", "y", "t", "h", "faults", "bodySHA256"]
 FORM_KEYS = [
     "CallSid", "AccountSid", "From", "To", "Caller", "Called", "Digits", "CallStatus", "Direction",
     "DialCallStatus", "DialBridged", "DialCallSid", "DialCallDuration", "RecordingUrl", "RecordingSid",
-    "RecordingDuration", "RecordingStatus", "SpeechResult", "msg", "FinishedOnKey",
+    "RecordingDuration", "RecordingStatus", "SpeechResult", "Confidence", "msg", "FinishedOnKey",
 ]
 FORM_VALUE = {
     "CallSid": st.one_of(st.just("CA" + "1" * 32), VALUE, st.text(min_size=60, max_size=200)),
@@ -165,6 +167,9 @@ FORM_VALUE = {
     "RecordingDuration": st.one_of(st.integers(0, 100_000).map(str), VALUE),
     "RecordingStatus": st.one_of(st.sampled_from(["completed", "failed", "absent", "in-progress"]), VALUE,
                                  st.text(min_size=40, max_size=200)),
+    "SpeechResult": st.one_of(st.sampled_from(["side effects", "nurse", "yes", "no", "everything", "", "   "]),
+                              VALUE, st.text(min_size=200, max_size=5000)),
+    "Confidence": st.one_of(st.sampled_from(["0.9", "0.1", "1", "0", "nan", "inf", "-1", "2", "1e400"]), VALUE),
 }
 
 
@@ -317,7 +322,8 @@ def test_unknown_audio_is_404(line, name, method):
 def test_oversized_bodies(line, size, signing):
     """Twilio's fields are short; a large body is answered (signed, if under MAX_WEBHOOK_BYTES),
     a huge one refused unread (403: it cannot be checked), never a 5xx or an apology."""
-    request = Request("/nurse/after-dial", f"l={SLUG}&s=2", [("CallSid", "CA1"), ("DialCallStatus", "x" * size)], signing)
+    request = Request("/voice/dial", f"k=nurse&l={SLUG}&s=2&o=read", [("CallSid", "CA1"), ("DialCallStatus", "x" * size)],
+                      signing)
     line.faults.records.clear()
     app = line.apps["open"]
     with app.test_client() as client:
@@ -341,14 +347,15 @@ def test_regressions_replayed(line, case):
     post_in_process(line, case.get("app", "open"), request)
 
 
-@pytest.mark.parametrize(("to", "caller_id"), [
-    ("+441632960000", "+441632960000"),  # the number the caller dialled
-    ("\x1f", None),  # found by the fuzzer: a control character made the TwiML invalid XML
-    ("client:alice", None),  # not a number: Twilio would refuse the <Dial>
-    ("", None),
+@pytest.mark.parametrize(("from_", "to", "caller_id"), [
+    ("+447900123456", "+441632960000", "+447900123456"),  # the caller's own number: a dropped call can be rung back
+    ("anonymous", "+441632960000", "+441632960000"),  # withheld: the number the caller dialled
+    ("\x1f", "\x1f", None),  # found by the fuzzer: a control character made the TwiML invalid XML
+    ("client:alice", "client:alice", None),  # not a number: Twilio would refuse the <Dial>
+    ("", "", None),
 ])
-def test_dial_caller_id_is_the_dialled_number_only_when_it_is_one(line, to, caller_id):
-    request = Request("/nurse", "", [("CallSid", "CA1"), ("To", to)], "signed")
+def test_dial_caller_id_is_a_number_twilio_allows(line, from_, to, caller_id):
+    request = Request("/nurse", "", [("CallSid", "CA1"), ("From", from_), ("To", to)], "signed")
     with line.apps["open"].test_client() as client:
         response = client.post("/nurse", data=MultiDict(request.pairs), headers=request.headers("http://localhost/nurse"))
     check_twiml(response.status_code, response.content_type or "", response.get_data(as_text=True), request)

@@ -71,7 +71,7 @@ def test_a_staff_login_may_read_metrics(app_config, tmp_path):
 def test_metrics_count_a_call(app_config, tmp_path):
     server = serve(app_config, tmp_path, IVR_METRICS="open")
     try:
-        keys = ["1", None, "6", "0", "1"]  # a section, forward, the nurses (busy), leave a message
+        keys = ["1", None, "6", "0", "2"]  # a section, forward, the nurses (busy), leave a message
         assert not simulate_call(server.url + "/voice", token=server.token, keys=keys, nurse="busy").failed
         page = httpx.get(server.url + "/metrics").text
     finally:
@@ -84,7 +84,7 @@ def test_metrics_count_a_call(app_config, tmp_path):
     assert value(page, 'ivr_transfers_total{outcome="busy"}') == 1
     assert value(page, 'ivr_messages_total{kind="message"}') == 1
     assert value(page, 'ivr_webhook_seconds_count{endpoint="voice.answer"}') == 1
-    assert value(page, 'ivr_webhook_seconds_count{endpoint="nurse.after_dial"}') == 1
+    assert value(page, 'ivr_webhook_seconds_count{endpoint="voice.dial"}') == 1
     assert re.search(r"^ivr_speech_parts_without_audio \d+", page, re.M)
 
 

@@ -49,7 +49,7 @@ def test_a_scripted_call_hears_every_section_of_the_leaflet_in_order(live_server
 
 def test_next_section_key_moves_through_every_section(live_server, index, app_config):
     # each 9 is pressed as soon as the section's title has been heard (barge-in)
-    transcript = ring(live_server, index, keys=["1", "9", "9", "9", None])
+    transcript = ring(live_server, index, keys=["1", "3", "3", "3", None])  # 3: the next section
 
     leaflet = load_catalogue(load_settings(app_config).leaflets_dir).leaflets[0]
     titles = [e.text for e in transcript.heard() if e.id == "reading.section_start"]
@@ -57,17 +57,18 @@ def test_next_section_key_moves_through_every_section(live_server, index, app_co
     assert transcript.ended_by == "caller"
 
 
-def test_saying_nothing_leads_through_the_reprompts_to_goodbye(live_server, index):
+def test_saying_nothing_leads_through_the_reprompts_to_a_nurse(live_server, index):
     transcript = ring(live_server, index, keys=[None] * 4)
 
     assert not transcript.failed, transcript.text()
     said = transcript.ids()
-    for prompt in ("errors.no_input", "errors.key_help", "errors.offer_nurse"):
+    for prompt in ("errors.no_input", "errors.key_help", "errors.put_through", "nurse.connecting"):
         assert prompt in said
-    assert said.index("errors.no_input") < said.index("errors.key_help") < said.index("errors.offer_nurse")
-    assert said[-1] == "call.goodbye"
+    assert said.index("errors.no_input") < said.index("errors.key_help") < said.index("errors.put_through")
+    assert any(e.kind == "talk" for e in transcript.events)  # a person, not a hang-up
+    assert said[-2:] == ["safety.before_goodbye", "call.goodbye"]
     assert transcript.ended_by == "hangup"
-    assert all(e.duration <= 5 for e in transcript.events if e.kind == "silence")
+    assert all(e.duration == 8 for e in transcript.events if e.kind == "silence")  # time for slow responders
 
 
 def test_zero_from_the_menu_puts_the_caller_through_to_the_nurse(live_server, index):
@@ -75,7 +76,7 @@ def test_zero_from_the_menu_puts_the_caller_through_to_the_nurse(live_server, in
 
     assert not transcript.failed, transcript.text()
     requests = [e.text for e in transcript.requests()]
-    assert any(r.startswith("POST /nurse") for r in requests)
+    assert any(r.startswith("POST /voice/dial") for r in requests)
     assert any("DialCallStatus=completed" in r and "DialBridged=true" in r for r in requests)
     assert any(i and i.startswith("nurse.whisper") for i in transcript.ids("nurse"))
     assert any(e.kind == "talk" for e in transcript.events)

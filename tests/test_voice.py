@@ -200,13 +200,11 @@ def test_logs_never_hold_the_callers_number(say_server):
 def _broken_locale(tmp: Path, prompt_file: str, old: str, new: str) -> Path:
     folder = tmp / "broken-en-GB"
     folder.mkdir()
-    for source in (PROJECT / "ivr" / "prompts" / "en-GB").glob("*.yaml"):
+    for source in (PROJECT / "ivr" / "prompts" / "en-GB").glob("*.yaml"):  # words.yaml too
         text = source.read_text()
         (folder / source.name).write_text(text.replace(old, new) if source.name == prompt_file else text)
     for copy in (PROJECT / "ivr" / "web" / "copy" / "en-GB").glob("*.yaml"):  # the web copy's wording too
         (folder / copy.name).write_text(copy.read_text())
-    words = PROJECT / "ivr" / "prompts" / "words" / "en-GB.yaml"  # an absolute IVR_LOCALE finds its words beside it
-    (tmp / f"{folder.name}.yaml").write_text(words.read_text())
     return folder
 
 

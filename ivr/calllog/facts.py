@@ -138,8 +138,8 @@ def webhook_facts(endpoint: str, form: Mapping[str, str], facts: StepFacts, at: 
     """The facts of one answered webhook, or None for one that is not logged (not the caller's
     leg, no CallSid). Never raises."""
     call_sid = form.get("CallSid", "")[:64]
-    if endpoint not in LOGGED_ENDPOINTS or not call_sid:
-        return None
+    if endpoint not in LOGGED_ENDPOINTS or not call_sid or facts.stage == "whisper":
+        return None  # the whisper is the nurse's leg (another CallSid), not a call to the line
     return Facts(
         call_sid=call_sid, caller=form.get("From", ""), at=at, endpoint=endpoint, stage=facts.stage[:24],
         leaflet=facts.leaflet, section=facts.section, part=facts.part, started=endpoint == "voice.answer",

@@ -2,7 +2,7 @@
 choices offered at that moment, or not at all. Never lets a misheard word do harm: when the
 match is weak, close to another, or Twilio was unsure, the line asks "Did you mean ...?" first.
 
-What can be said comes from the locale's words file (``ivr/prompts/words/<locale>.yaml``: the
+What can be said comes from the locale's words file (``ivr/prompts/<locale>/words.yaml``: the
 actions, e.g. "nurse", "everything") and from the leaflets (titles, spoken labels, ``say:``
 words). Matching is fuzzy (rapidfuzz's WRatio over normalised text), so recognition slips such as
 "side affects" or "said effects" still find "side effects".
@@ -11,15 +11,12 @@ words). Matching is fuzzy (rapidfuzz's WRatio over normalised text), so recognit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
 from rapidfuzz import fuzz, process, utils
 
 from ivr.dialogue.steps import CallContext, Choice, Heard, Keys, NoInput, Position, Reply, Step
-from ivr.errors import PromptError
-from ivr.prompts import PROMPTS_DIR
+from ivr.prompts.words import Words, load_words
 
 if TYPE_CHECKING:
     from ivr.dialogue.engine import CallEngine
@@ -34,35 +31,6 @@ SURE_SCORE = 88.0  # at or above (and clear of the next choice by MARGIN), acted
 MARGIN = 6.0
 SURE_CONFIDENCE = 0.5  # Twilio's Confidence below this: ask first, whatever the match
 MAX_HINT_LENGTH = 100  # Twilio's limit for one hint phrase
-
-
-@dataclass(frozen=True)
-class Words:
-    """The locale's words file: for each action, its label and the phrases that mean it."""
-
-    labels: dict[str, str]
-    phrases: dict[str, tuple[str, ...]]
-    path: Path
-
-
-def load_words(locale: str = "en-GB", folder: Path = PROMPTS_DIR / "words") -> Words:
-    """Read ``folder/<locale>.yaml``; PromptError naming the file when it is missing or malformed."""
-    path = folder / f"{locale}.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PromptError(f"cannot be read ({exc}).", path=path,
-                          hint="Each action needs a label and a list of words: nurse: {label: ..., say: [...]}") from exc
-    if not isinstance(data, dict):
-        raise PromptError("must map each action to its label and words.", path=path)
-    labels: dict[str, str] = {}
-    phrases: dict[str, tuple[str, ...]] = {}
-    for action, entry in data.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("label"), str) or not isinstance(entry.get("say"), list):
-            raise PromptError(f"{action!r} needs a label (a phrase) and say: (a list of phrases).", path=path)
-        labels[str(action)] = " ".join(entry["label"].split())
-        phrases[str(action)] = tuple(" ".join(str(p).split()) for p in entry["say"] if str(p).strip())
-    return Words(labels, phrases, path)
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,11 @@ import yaml
 
 from ivr.errors import PromptError
 
-__all__ = ["APPROVAL_FILE", "PROMPTS_DIR", "RATES", "Prompts", "Rate", "Utterance", "load_prompts"]
+__all__ = ["APPROVAL_FILE", "PROMPTS_DIR", "RATES", "WORDS_FILE", "Prompts", "Rate", "Utterance", "load_prompts"]
 
 PROMPTS_DIR = Path(__file__).resolve().parent
 APPROVAL_FILE = "approval.yaml"  # who approved the wording (ivr.prompts.approval), not prompts
+WORDS_FILE = "words.yaml"  # what callers may say (ivr.prompts.words), not prompts
 Rate = Literal["normal", "slow"]  # how fast an utterance is spoken (rendered at both)
 RATES: tuple[Rate, ...] = ("normal", "slow")
 
@@ -107,7 +108,7 @@ def _flatten(prefix: str, node: object, path: Path, out: dict[str, str]) -> None
 def load_prompts(locale: str = "en-GB", folder: Path = PROMPTS_DIR) -> Prompts:
     """Load ``folder/<locale>/*.yaml``; PromptError naming the file on any problem."""
     locale_dir = folder / locale
-    files = sorted(p for p in locale_dir.glob("*.yaml") if p.name != APPROVAL_FILE)
+    files = sorted(p for p in locale_dir.glob("*.yaml") if p.name not in (APPROVAL_FILE, WORDS_FILE))
     if not files:
         raise PromptError(
             f"no prompt files for locale {locale!r}.", path=locale_dir,

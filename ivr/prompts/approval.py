@@ -27,14 +27,19 @@ from ivr.content.approval import (
 )
 from ivr.errors import PromptError
 from ivr.findings import Finding
-from ivr.prompts import APPROVAL_FILE, PROMPTS_DIR, Prompts, load_prompts
+from ivr.prompts import APPROVAL_FILE, PROMPTS_DIR, WORDS_FILE, Prompts, load_prompts
+from ivr.prompts.words import load_words
 
 __all__ = ["PromptsSignOff", "approve_prompts", "prompts_approval_finding", "prompts_document", "prompts_signoff"]
 
 
-def prompts_document(prompts: Prompts) -> list[str]:
-    """Every prompt as ``id: sentence``, sorted by id: what the approval's hash is of."""
-    return [f"{prompt_id}: {prompts.templates[prompt_id]}" for prompt_id in sorted(prompts.templates)]
+def prompts_document(prompts: Prompts, folder: Path = PROMPTS_DIR) -> list[str]:
+    """Every prompt as ``id: sentence``, and the words file's labels (spoken when the line asks "Did
+    you mean ...?") as ``words.<action>: label``, sorted: what the approval's hash is of."""
+    lines = {prompt_id: template for prompt_id, template in prompts.templates.items()}
+    if (folder / prompts.locale / WORDS_FILE).exists():
+        lines |= {f"words.{action}": label for action, label in load_words(prompts.locale, folder).labels.items()}
+    return [f"{key}: {lines[key]}" for key in sorted(lines)]
 
 
 def _locale_dir(prompts: Prompts, folder: Path) -> Path:
@@ -68,7 +73,7 @@ def _read(path: Path) -> tuple[Approval, list[str]] | None:
 def prompts_signoff(prompts: Prompts, folder: Path = PROMPTS_DIR) -> PromptsSignOff:
     """Where the sign-off of these prompts stands; PromptError if the approval file is malformed."""
     path = _locale_dir(prompts, folder) / APPROVAL_FILE
-    current = prompts_document(prompts)
+    current = prompts_document(prompts, folder)
     read = _read(path)
     approval, approved = read if read is not None else (None, [])
     return PromptsSignOff(ApprovalState(approval, document_sha256(current)),
@@ -103,7 +108,7 @@ def approve_prompts(locale: str, *, by: str, role: str, today: dt.date, folder: 
     """
     name, what = check_approver(by, role)
     prompts = load_prompts(locale, folder)
-    document = prompts_document(prompts)
+    document = prompts_document(prompts, folder)
     approval = Approval(name, what, today, document_sha256(document))
     path = _locale_dir(prompts, folder) / APPROVAL_FILE
     header = ("# Who approved the wording of the prompt files in this folder, and the sentences approved.\n"

@@ -29,6 +29,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 
 from ivr.calllog.facts import Facts
+from ivr.dialogue.steps import KINDS
 from ivr.runtime import Runtime
 from ivr.speech.manifest import RATES
 from ivr.speech.sources import leaflet_utterances
@@ -36,8 +37,7 @@ from ivr.speech.sources import leaflet_utterances
 __all__ = ["init_app", "observe_facts"]
 
 log = logging.getLogger(__name__)
-MENUS = frozenset({"leaflets", "sections", "read", "pause", "end", "code",
-                   "nurse-options", "nurse-message_failed", "nurse-callback_failed", "nurse-saved"})
+MENUS = frozenset(KINDS)  # every position kind a key can be pressed at
 OUTCOMES = frozenset({"answered", "busy", "no-answer", "failed", "canceled", "not-bridged"})
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
 
@@ -194,7 +194,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _timed(response: Response) -> Response:
         started = g.get("ivr_started")
-        if request.blueprint in ("voice", "nurse") and started is not None and request.endpoint:
+        if request.blueprint in ("voice", "voice_legacy") and started is not None and request.endpoint:
             metrics.latency.labels(request.endpoint).observe(time.perf_counter() - started)
         return response
 
