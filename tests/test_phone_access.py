@@ -88,10 +88,12 @@ def test_a_step_returns_the_greeting_with_real_audio_and_a_signed_state(open_ser
         response = step(open_server, client, {"state": None, "keys": None, "nurse": "answer"}, **{"X-Phone-Token": token})
         assert response.status_code == 200, response.text
         answer = response.json()
-        assert answer["listen"] == {"numDigits": 1, "finishOnKey": "", "timeout": 5.0}
+        assert answer["listen"] == {"numDigits": 1, "finishOnKey": "", "timeout": 8.0}
         assert answer["ended"] is None and answer["state"]
         first = answer["events"][0]
-        assert first["kind"] == "play" and first["id"].startswith("call.greeting") and first["barge"]
+        assert first["kind"] == "play" and first["id"].startswith("call.greeting") and not first["barge"]  # no key skips it
+        options = [e for e in answer["events"] if e["id"] and e["id"].startswith("menu.section_option")]
+        assert options and all(e["barge"] for e in options)
         assert re.fullmatch(r"/audio/[0-9a-f]{32}\.wav", first["audio"])
         audio = client.get(open_server.url + first["audio"])
         assert soundfile.info(io.BytesIO(audio.content)).samplerate == 8000

@@ -61,6 +61,11 @@ def call_and_hear_greeting(page: Page) -> str:
     return prompt_id
 
 
+def wait_for_the_choices(page: Page) -> None:
+    """The greeting and the emergency sentence cannot be skipped: keys work from the first choice."""
+    page.wait_for_function(PLAYING, arg="menu.section_option_say", timeout=30_000)
+
+
 def test_call_plays_the_real_greeting_audio(live_server, page):
     open_phone(page, live_server)
     screenshot(page, "phone-1-ready")
@@ -77,23 +82,27 @@ def test_call_plays_the_real_greeting_audio(live_server, page):
     expect(first).to_have_attribute("data-kind", "play")
     expect(first).to_have_attribute("data-audio", AUDIO_URL)
     expect(first).to_contain_text("Patient information line")
+    page.keyboard.press("4")  # during the greeting: no key skips it (nor the emergency sentence)
+    expect(page.get_by_role("status")).not_to_contain_text("press a key")
+    wait_for_the_choices(page)
     expect(page.get_by_role("status")).to_contain_text("press a key")
     screenshot(page, "phone-2-greeting")
 
 
-def test_key_during_the_greeting_barges_in_and_reaches_a_section(live_server, page):
+def test_key_during_the_choices_barges_in_and_reaches_a_section(live_server, page):
     open_phone(page, live_server)
     greeting = call_and_hear_greeting(page)
+    wait_for_the_choices(page)
 
     with page.expect_request(is_step("1")):
         page.get_by_role("button", name="1", exact=True).click()
-    # the greeting stopped at once: the next audio is the section, the rest of the menu never played
+    # the choices stopped at once: the next audio is the section, the rest of the menu never played
     section = page.locator("#transcript li[data-id='reading.section_start']")
     expect(section).to_have_text("What it is.")
     page.wait_for_function(PLAYING, arg="leaflet/cryotherapy-for-kidney-cancer/1/1")
     heard = page.locator("#transcript li").evaluate_all("items => items.map(i => i.dataset.id || i.className)")
-    assert heard[0] == greeting
-    assert "menu.about" not in heard and "menu.repeat" not in heard, heard
+    assert heard[:2] == [greeting, "safety.emergency"]
+    assert "menu.whole_say" not in heard and "menu.repeat" not in heard, heard
     assert heard.index("you") < heard.index("reading.section_start")
     expect(page.locator("#transcript li.you")).to_have_text("You pressed 1")
     screenshot(page, "phone-3-section")
@@ -102,6 +111,7 @@ def test_key_during_the_greeting_barges_in_and_reaches_a_section(live_server, pa
 def test_keyboard_keys_work_like_the_keypad(live_server, page):
     open_phone(page, live_server)
     call_and_hear_greeting(page)
+    wait_for_the_choices(page)
     with page.expect_request(is_step("2")):
         page.keyboard.press("2")
     expect(page.locator("#transcript li[data-id='reading.section_start']")).to_have_text("Who has it.")
@@ -115,6 +125,7 @@ def test_keyboard_keys_work_like_the_keypad(live_server, page):
 def test_zero_reaches_the_simulated_nurse_who_answers(live_server, page):
     open_phone(page, live_server, nurse="answer")
     call_and_hear_greeting(page)
+    wait_for_the_choices(page)
     with page.expect_request(is_step("0")):
         page.get_by_role("button", name="0", exact=True).click()
     expect(page.locator("li[data-id='nurse.connecting']")).to_be_visible()
@@ -124,25 +135,27 @@ def test_zero_reaches_the_simulated_nurse_who_answers(live_server, page):
     # the whisper is shown, not played: it is for the nurse's ear
     expect(page.locator("li.nurse-leg").first).to_contain_text("The nurse hears: A caller from the information line")
     expect(page.locator("li[data-kind='talk']")).to_contain_text("you talk to the nurse")
-    expect(page.get_by_role("status")).to_contain_text("The call has ended")
+    expect(page.get_by_role("status")).to_contain_text("The call has ended", timeout=30_000)  # after the goodbye
     expect(page.locator("li[data-kind='hangup']")).to_be_visible()
     played = page.locator("li[data-kind='play']").evaluate_all("items => items.map(i => i.dataset.id)")
-    assert played[-1] == "call.goodbye", played
+    assert played[-2:] == ["safety.before_goodbye", "call.goodbye"], played
     screenshot(page, "phone-5-nurse-answered")
 
 
-def test_zero_with_the_nurses_busy_offers_a_message_and_takes_a_key(live_server, page):
+def test_zero_with_the_nurses_busy_offers_a_call_back_first_and_takes_a_key(live_server, page):
     open_phone(page, live_server, nurse="busy")
     call_and_hear_greeting(page)
+    wait_for_the_choices(page)
     page.get_by_role("button", name="0", exact=True).click()
     expect(page.locator("li[data-kind='dial']")).to_contain_text("engaged (busy)")
     expect(page.locator("li[data-id='nurse.busy']")).to_be_visible()
-    page.wait_for_function(PLAYING, arg="nurse.options.message")
+    expect(page.locator("li[data-id='safety.emergency']")).to_have_count(2)  # again, when nobody could answer
+    page.wait_for_function(PLAYING, arg="nurse.options.callback_say", timeout=30_000)
     screenshot(page, "phone-6-nurse-busy")
-    with page.expect_request(is_step("3")):
-        page.keyboard.press("3")  # back to the main menu, barging in on the options
-    expect(page.locator("li[data-id='nurse.options.again']")).to_have_count(0)
-    expect(page.locator("li[data-id='menu.section_option']").first).to_be_visible()
+    with page.expect_request(is_step("*")):
+        page.keyboard.press("*")  # back to the main menu, barging in on the options
+    expect(page.locator("li[data-id='nurse.options.message_say']")).to_have_count(0)
+    expect(page.locator("li[data-id='menu.section_option_say']").nth(1)).to_be_visible()  # the menu again
 
 
 def test_keys_are_ignored_before_a_call(live_server, page):

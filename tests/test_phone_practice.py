@@ -86,8 +86,8 @@ def test_practice_calls_leave_the_queue_call_log_and_metrics_untouched(server):
     phone = Phone(server)
     try:
         # a message and a call-back, left through the browser phone: the line says both are saved
-        assert "nurse.message.saved" in phone.call(["0", "1"])
-        assert "nurse.callback.saved" in phone.call(["0", "2", CALL_BACK_NUMBER + "#"])
+        assert "nurse.message.saved" in phone.call(["0", "2"])
+        assert "nurse.callback.saved" in phone.call(["0", "1", CALL_BACK_NUMBER + "#", "1"])
     finally:
         phone.close()
     # one real call (signed, to /voice) as a control: the call log and metrics do see that one

@@ -36,7 +36,7 @@ def test_sign_in_and_see_a_simulated_call_on_the_dashboard(page, staff_server):
     expect(page.get_by_role("alert")).to_contain_text("do not match")
     screenshot(page, "staff-login-error")
     transcript = simulate_call(staff_server.url + "/voice", token=staff_server.token,
-                               keys=[*TO_NURSE, "2", "07900123456#"], nurse="busy")
+                               keys=[*TO_NURSE, "1", "07900123456#", "1"], nurse="busy")
     assert not transcript.failed
     sign_in(page, staff_server.url)
     sections = page.get_by_role("table", name="Leaflet sections by time listened")
@@ -49,7 +49,7 @@ def test_sign_in_and_see_a_simulated_call_on_the_dashboard(page, staff_server):
 
 @pytest.mark.slow
 def test_mark_a_call_back_done_and_see_a_message(page, staff_server):
-    for keys in ([*TO_NURSE, "2", "07900123456#"], [*TO_NURSE, "1"]):
+    for keys in ([*TO_NURSE, "1", "07900123456#", "1"], [*TO_NURSE, "2"]):
         assert not simulate_call(staff_server.url + "/voice", token=staff_server.token, keys=keys, nurse="busy").failed
     sign_in(page, staff_server.url)
     page.get_by_role("link", name="Messages and call-backs").click()

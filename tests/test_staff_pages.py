@@ -36,7 +36,7 @@ def text_of(html: str) -> str:
 def test_a_simulated_call_appears_on_the_dashboard_with_its_section(staff, staff_server):
     before = text_of(staff.get("/staff/").text)
     assert "Today 0" in before and "No leaflet has been listened to" in before
-    call(staff_server, [*TO_NURSE, "2", "07900123456#"], nurse="busy")  # busy, then a call-back
+    call(staff_server, [*TO_NURSE, "1", "07900123456#", "1"], nurse="busy")  # busy, then a call-back on a number keyed in, confirmed
     page = text_of(staff.get("/staff/").text)
     assert "Today 1" in page and "This week (since Monday) 1" in page
     assert "Cryotherapy for kidney cancer What it is 1" in page  # leaflet, section, calls
@@ -46,7 +46,7 @@ def test_a_simulated_call_appears_on_the_dashboard_with_its_section(staff, staff
 
 @pytest.mark.slow
 def test_marking_a_call_back_done_records_who_and_when(staff, staff_server, instance_dir):
-    call(staff_server, [*TO_NURSE, "2", "07900123456#"], nurse="no-answer")
+    call(staff_server, [*TO_NURSE, "1", "07900123456#", "1"], nurse="no-answer")
     queue = staff.get("/staff/queue").text
     assert "07900123456" in queue or "+447900123456" in queue
     (row_id,) = re.findall(r'action="/staff/callbacks/(\d+)/done"', queue)
@@ -62,7 +62,7 @@ def test_marking_a_call_back_done_records_who_and_when(staff, staff_server, inst
 
 @pytest.mark.slow
 def test_a_simulated_message_is_listed_and_its_recording_is_not_available_here(staff, staff_server):
-    call(staff_server, [*TO_NURSE, "1"], nurse="busy")
+    call(staff_server, [*TO_NURSE, "2"], nurse="busy")
     queue = staff.get("/staff/queue").text
     (row_id,) = re.findall(r'action="/staff/messages/(\d+)/done"', queue)
     assert "Recording not available" in queue and "TWILIO_ACCOUNT_SID" in queue
@@ -100,7 +100,7 @@ class _Structure(HTMLParser):
 @pytest.mark.parametrize("path", ["/staff/login", "/staff/", "/staff/queue", "/staff/content",
                                   "/staff/content/cryotherapy-for-kidney-cancer"])
 def test_pages_have_an_accessible_structure(staff, staff_server, path):
-    call(staff_server, [*TO_NURSE, "1"], nurse="busy")  # so that the tables have rows
+    call(staff_server, [*TO_NURSE, "2"], nurse="busy")  # so that the tables have rows
     html = (staff.get(path) if path != "/staff/login" else StaffSession(staff_server).get(path)).text
     parsed = _Structure()
     parsed.feed(html)

@@ -13,7 +13,7 @@ from tests.fake_twilio import ACCOUNT_SID, fake_twilio
 from tests.staff_client import PASSWORD, USER
 
 FIXTURES = (fake_twilio,)  # pytest finds fixtures by their names in this module
-TO_MESSAGE = ["1", None, "6", "0", "1"]  # the first section, two parts, 0, nurses busy: 1 = leave a message
+TO_MESSAGE = ["1", None, "6", "0", "2"]  # the first section, two parts, 0, nurses busy: 2 = leave a message
 
 
 @pytest.fixture(autouse=True)
