@@ -7,6 +7,8 @@ export IVR_NURSE_NUMBER="${IVR_NURSE_NUMBER:-+441632960001}"
 export IVR_NURSE_HOURS="${IVR_NURSE_HOURS:-Mon-Fri 09:00-17:00}"
 echo "== ruff"
 .venv/bin/ruff check ivr tests scripts
+echo "== mypy"
+.venv/bin/mypy
 echo "== ivr check"
 .venv/bin/ivr check
 echo "== postgresql"

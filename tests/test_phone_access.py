@@ -88,7 +88,7 @@ def test_a_step_returns_the_greeting_with_real_audio_and_a_signed_state(open_ser
         response = step(open_server, client, {"state": None, "keys": None, "nurse": "answer"}, **{"X-Phone-Token": token})
         assert response.status_code == 200, response.text
         answer = response.json()
-        assert answer["listen"] == {"numDigits": 1, "finishOnKey": "", "timeout": 8.0}
+        assert answer["listen"] == {"numDigits": 1, "finishOnKey": "", "timeout": 8.0, "speech": True}
         assert answer["ended"] is None and answer["state"]
         first = answer["events"][0]
         assert first["kind"] == "play" and first["id"].startswith("call.greeting") and not first["barge"]  # no key skips it
@@ -114,6 +114,8 @@ def test_a_step_returns_the_greeting_with_real_audio_and_a_signed_state(open_ser
     ("tampered state", 400, "the call's state is not one this line gave out"),
     ("bad keys", 400, "keys must be 1 to 20 of 0-9, * and #"),
     ("bad nurse", 400, "nurse must be one of answer, busy, no-answer, voicemail"),
+    ("words too long", 400, "say must be 1 to 200 characters of words"),
+    ("words and keys", 400, "say must be 1 to 200 characters of words"),
 ])
 def test_the_step_endpoint_refuses(open_server, case, status, message):
     with httpx.Client(timeout=20) as client:
@@ -136,6 +138,10 @@ def test_the_step_endpoint_refuses(open_server, case, status, message):
             response = client.post(url, json=body, headers=headers)
         elif case == "bad keys":
             response = client.post(url, json=body | {"keys": "1; drop"}, headers=headers)
+        elif case == "words too long":
+            response = client.post(url, json=body | {"say": "side effects " * 20}, headers=headers)
+        elif case == "words and keys":
+            response = client.post(url, json=body | {"say": "nurse", "keys": "1"}, headers=headers)
         else:
             response = client.post(url, json=body | {"nurse": "everyone"}, headers=headers)
     assert response.status_code == status

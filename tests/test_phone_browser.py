@@ -163,3 +163,16 @@ def test_keys_are_ignored_before_a_call(live_server, page):
     page.keyboard.press("1")
     expect(page.get_by_role("status")).to_have_text("Press Call first to ring the line.")
     expect(page.locator("#transcript li")).to_have_count(0)
+
+
+def test_words_typed_in_the_say_box_reach_a_section(live_server, page):
+    open_phone(page, live_server)
+    call_and_hear_greeting(page)
+    wait_for_the_choices(page)
+    page.get_by_label("Or say it (type the words)").fill("side affects")  # as speech recognition might hear it
+    with page.expect_request(lambda request: request.url.endswith("/phone/step")
+                             and json.loads(request.post_data or "{}").get("say") == "side affects"):
+        page.get_by_role("button", name="Say", exact=True).click()
+    expect(page.locator("#transcript li.you").last).to_have_text("You said: side affects")
+    expect(page.locator("#transcript li[data-id='reading.section_start']")).to_have_text("Side effects.")
+    screenshot(page, "phone-7-said")

@@ -13,9 +13,9 @@ import hashlib
 import hmac
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, insert, or_
+from sqlalchemy import ColumnElement, Table, and_, case, insert, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -25,8 +25,8 @@ from ivr.store.models import CallEvent, CallRecord
 
 __all__ = ["caller_hash", "record_batch"]
 
-CALLS = CallRecord.__table__
-EVENTS = CallEvent.__table__
+CALLS = cast(Table, CallRecord.__table__)
+EVENTS = cast(Table, CallEvent.__table__)
 EVENT_COLUMNS = ("menu", "digits", "leaflet", "section", "part", "rate", "seconds", "detail", "confidence")
 
 

@@ -374,7 +374,7 @@ def parse_leaflet(text: str, *, path: Path | None = None) -> Leaflet:
         )
     chunks = _parse_body(body, body_line, path)
     intro = tuple(chunks[0][1])
-    sections = tuple(Section(title, tuple(blocks), line) for title, blocks, line in chunks[1:])
+    sections = tuple(Section(title or "", tuple(blocks), line) for title, blocks, line in chunks[1:])
     if not sections:
         raise LeafletFormatError(
             "has no sections.", path=path, line=body_line,

@@ -128,4 +128,4 @@ def page_dates(text: str) -> list[PageDate] | None:
 def starts_with_date_label(text: str) -> bool:
     """True when ``text`` starts with a date label ("Last reviewed:", "Next review due")."""
     match = _LABEL_RE.match(text)
-    return bool(match) and match.start() == 0
+    return match is not None and match.start() == 0

@@ -174,12 +174,12 @@ def lexicon(
     pronunciations.sort(key=lambda r: -len(r.written))
     spoken = " ".join(
         [r.spoken for r in (*abbreviations, *pronunciations)] + [" ".join(n) for n in units.values()]
-        + list(digits.values())
+        + [str(value) for value in digits.values()]
     )
     return Lexicon(
         tuple(abbreviations), units, tuple(pronunciations),
         frozenset(re.findall(r"[\w'-]+", spoken.casefold())),
-        {key: value.strip() for key, value in digits.items()},
+        {key: str(value).strip() for key, value in digits.items()},
     )
 
 

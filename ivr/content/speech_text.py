@@ -32,6 +32,7 @@ other words callers may use for it: recognition hints, never spoken.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -135,8 +136,12 @@ def _spoken(entry: Replacement, written: str) -> str:
 
 def _replace_words(text: str, entries: tuple[Replacement, ...]) -> str:
     for entry in entries:
-        text = entry.pattern.sub(lambda m, entry=entry: _spoken(entry, m.group(0)), text)
+        text = entry.pattern.sub(functools.partial(_spoken_match, entry), text)
     return text
+
+
+def _spoken_match(entry: Replacement, match: re.Match[str]) -> str:
+    return _spoken(entry, match.group(0))
 
 
 @cache

@@ -96,9 +96,7 @@ def silence(engine: CallEngine, found: Exploration) -> Iterator[str]:
     """From every caller state, saying nothing at every question (and a transfer that is not
     answered, a recording that hears nothing) must reach a nurse or a message recording before
     the line hangs up, and must not go round for ever without one."""
-    after: dict[State, Step] = {}
-    for state, results in found.silence.items():
-        after[state] = results[0].step
+    after: dict[State, Step] = {walked: results[0].step for walked, results in found.silence.items()}
     reported = 0
     for start in found.silence:
         if start[0].kind in ("whisper", "nurse-saved", "nurse-failed") or reported > 20:
@@ -227,11 +225,11 @@ def slow_responders(engine: CallEngine, found: Exploration) -> Iterator[str]:
             continue
         seconds, current, warned = 0, state, False
         for _hop in range(100):
-            step = found.states.get(current)
-            if step is None or current[0].kind != "pause":
+            paused = found.states.get(current)
+            if paused is None or current[0].kind != "pause":
                 break
-            seconds += step.listen.timeout if step.listen else 0
-            warned = any(u.id == "reading.pause_ending" for u in step.spoken)
+            seconds += paused.listen.timeout if paused.listen else 0
+            warned = any(u.id == "reading.pause_ending" for u in paused.spoken)
             following = found.silence[current][0].step
             current = (following.position, current[1])
         if seconds < MIN_PAUSE_SECONDS or not warned:

@@ -124,7 +124,7 @@ class CallEngine:
         if kind == "whisper":
             return self.nurse.whisper(position)
         if kind == "nurse":
-            return self._resolve(self.nurse.start(position, context), context, before)
+            return self._then(self.nurse.start(position, context), context, before)
         if kind == "nurse-callback" and (go := self.nurse.callback_start(position, context)) is not None:
             return self._go(go, context, before)
         if position.held.startswith("?"):
@@ -183,9 +183,15 @@ class CallEngine:
         return self.enter(go.position, context, before + go.prefix, brief=go.brief)
 
     def _resolve(self, reply: Reply | Go, context: CallContext, before: tuple[Utterance, ...] = ()) -> Reply:
+        if isinstance(reply, Go | Step):
+            return self._then(reply, context, before)
+        return reply
+
+    def _then(self, reply: Step | Go, context: CallContext, before: tuple[Utterance, ...] = ()) -> Step:
+        """The step ``reply`` leads to, saying ``before`` first."""
         if isinstance(reply, Go):
             return self._go(reply, context, before)
-        if isinstance(reply, Step) and before:
+        if before:
             return Step(reply.position, before + reply.before, reply.utterances, reply.listen, reply.then)
         return reply
 
@@ -425,7 +431,7 @@ class CallEngine:
         # from the leaflets, a person when there is one; from the nurse line's own menus (the nurses
         # were closed, busy or did not answer), straight to a message: never another ring
         if position.kind in LEAFLET_KINDS and self.nurse.can_transfer(entry, context):
-            return self._resolve(self.nurse.start(entry, context), context, (*said, self.voice.say("errors.put_through")))
+            return self._then(self.nurse.start(entry, context), context, (*said, self.voice.say("errors.put_through")))
         reason = "closed" if not context.moment.open else (entry.reason or "busy")
         message = entry.but(kind="nurse-message", reason=reason, quiet=1)
         return self.nurse.record(message, (*said, self.voice.say("errors.take_message")))

@@ -238,8 +238,8 @@ def explore(engine: CallEngine, *, today: dt.date | None = None) -> Exploration:
         return [follow(source, label, engine.after_save(reply, saved, context), situation, cost, reply, saved)
                 for saved in (True, False)]
 
-    for index, situation in enumerate(found.situations):
-        step = engine.answer(situation.context)
+    for index, known in enumerate(found.situations):
+        step = engine.answer(known.context)
         found.answers[index] = follow(None, "answer", step, index, 0)
     expanded: set[State] = set()
     while queue:
@@ -258,8 +258,10 @@ def explore(engine: CallEngine, *, today: dt.date | None = None) -> Exploration:
         found.states[state] = step
         follow(state, "arrive", step, situation, cost)
         if position.kind == "whisper":
-            for label, event in (("key:1", Keys("1")), ("key:2", Keys("2")), ("silence", NoInput())):
-                respond(state, label, event, cost, situation)
+            whisper_inputs: tuple[tuple[str, Event], ...] = (("key:1", Keys("1")), ("key:2", Keys("2")),
+                                                             ("silence", NoInput()))
+            for label, answer in whisper_inputs:
+                respond(state, label, answer, cost, situation)
             continue
         for label, event in _inputs(engine, step):
             pressed = len(event.digits) if isinstance(event, Keys) else 1 if isinstance(event, Heard) else 0

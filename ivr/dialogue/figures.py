@@ -37,7 +37,7 @@ def seconds_to_first_content(engine: CallEngine, exploration: Exploration,
     first numbered choice as soon as it is offered, in the first situation walked (nurses open)."""
     context = exploration.situations[0].context
     step: Step = engine.answer(context)
-    total, keys = 0.0, []
+    total, keys = 0.0, list[str]()
     for _ in range(6):
         for utterance in step.before:
             if utterance.id.startswith("leaflet/") or utterance.id == "reading.section_start":

@@ -128,8 +128,9 @@ class NurseFlow:
             kind, _, held = position.held.partition(":")
             save = self._retry(base, kind, held, context)
             retry = "nurse.message.retry" if kind == "m" else "nurse.callback.retry"
-            options = (Option(Choice("1", "retry", numbered=True), voice.press(retry, "1"), save),) if save else ()
-            return Menu((), options, back, (*self._again(position, context), back_said))
+            retries: tuple[Option, ...] = (Option(Choice("1", "retry", numbered=True), voice.press(retry, "1"), save),) \
+                if save else ()
+            return Menu((), retries, back, (*self._again(position, context), back_said))
         # nurse-saved: nothing more is needed; the caller may go back or hang up
         prompt = "nurse.after_saved_menu" if back_said.id.endswith("back_menu") else "nurse.after_saved"
         return Menu((), (), back, (voice.press(prompt, self.keys.everywhere["back"]),))

@@ -119,7 +119,7 @@ class Position:
 
     def params(self) -> dict[str, str]:
         """URL query parameters (k, l, s, p, r, w, pg, q, x, o, y, t, h); defaults left out."""
-        out = {"k": self.kind}
+        out: dict[str, str] = {"k": self.kind}
         if self.slug:
             out["l"] = self.slug
         if self.kind in ("read", "pause", "end") or self.origin in ("read", "end"):
@@ -143,7 +143,8 @@ class Position:
         Never raises; whether the leaflet, section and part exist is settled by the engine.
         """
         given = params.get("k", "")
-        chosen: Kind = kind or next((k for k in KINDS if k == given), "read" if "l" in params else "leaflets")
+        fallback: Kind = "read" if "l" in params else "leaflets"
+        chosen: Kind = kind if kind is not None else next((k for k in KINDS if k == given), fallback)
         origin = params.get("o", "")
         reason = params.get("y", "")
         held = params.get("h", "")[:MAX_HELD]
@@ -166,7 +167,7 @@ class Position:
     def but(self, **changes: object) -> Position:
         """This position with ``changes``. ``dataclasses.replace`` without its per-call look at the
         fields: exploring every state makes hundreds of thousands. TypeError for a bad field."""
-        return Position(**{**self.__dict__, **changes})  # type: ignore[arg-type]
+        return Position(**{**self.__dict__, **changes})
 
     @property
     def place(self) -> Position:

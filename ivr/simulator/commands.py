@@ -25,8 +25,9 @@ def _mask(number: str) -> str:
 @click.command("call")
 @click.option("--url", default="http://127.0.0.1:5000/voice", show_default=True, help="The line's /voice URL.")
 @click.option("--keys", default=None,
-              help='Keys to press, one entry per prompt, e.g. "1,,6" (an empty entry: say nothing). '
-                   "Without --keys, your keyboard is the keypad.")
+              help='Keys to press, one entry per prompt, e.g. "1,,6" (an empty entry: say nothing; '
+                   '"say:side effects": words instead of keys, "say:side effects@0.3": heard unsurely). '
+                   "Without --keys, your keyboard is the keypad (s: type words).")
 @click.option("--from", "from_number", default=DEFAULT_FROM, show_default=True, help="The caller's number.")
 @click.option("--nurse", type=click.Choice(NURSE_MODES), default="answer", show_default=True,
               help="What the nurse's phone does when the line puts you through.")

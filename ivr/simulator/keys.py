@@ -23,9 +23,25 @@ __all__ = [
     "ScriptedKeys",
     "TerminalKeys",
     "parse_keys",
+    "spoken",
 ]
 
 VALID_KEYS = frozenset("0123456789*#")
+SAY = "say:"  # an entry that is words, not keys: "say:side effects", or with Twilio's confidence "say:side effects@0.4"
+DEFAULT_CONFIDENCE = 0.9
+
+
+def spoken(entry: str | None) -> tuple[str, float] | None:
+    """(words, confidence) of a spoken entry ("say:side effects@0.4"), or None for keys."""
+    if not entry or not entry.startswith(SAY):
+        return None
+    words, at, confidence = entry[len(SAY):].rpartition("@")
+    if not at:
+        return entry[len(SAY):].strip(), DEFAULT_CONFIDENCE
+    try:
+        return words.strip(), min(max(float(confidence), 0.0), 1.0)
+    except ValueError:
+        return entry[len(SAY):].strip(), DEFAULT_CONFIDENCE
 
 
 class CallerHangsUp(Exception):
@@ -42,6 +58,7 @@ class GatherInfo:
     finish_on_key: str
     timeout: float
     leg: str = "caller"
+    speech: bool = False  # words are listened for too
 
 
 class Listener(Protocol):
@@ -56,15 +73,24 @@ class KeySource(Protocol):
 
 
 def parse_keys(text: str) -> list[str | None]:
-    """``"1,,6,12#"`` -> ["1", None, "6", "12#"]; an empty entry is silence.
+    """``"1,,6,12#,say:side effects"`` -> ["1", None, "6", "12#", "say:side effects"]; an empty entry
+    is silence, ``say:words`` is words said instead of keys (``say:words@0.4``: heard with that
+    confidence).
 
-    Raises ValueError naming the first entry holding anything but 0-9, * and #.
+    Raises ValueError naming the first entry holding anything but 0-9, * and #, or empty words.
     """
     entries: list[str | None] = []
     for raw in text.split(","):
         entry = raw.strip()
+        words = spoken(entry)
+        if words is not None:
+            if not words[0]:
+                raise ValueError(f"{entry!r} says nothing: write the words after say:, e.g. say:side effects")
+            entries.append(entry)
+            continue
         if any(ch not in VALID_KEYS for ch in entry):
-            raise ValueError(f"{entry!r} is not keypad keys (use 0-9, * and #; an empty entry is silence)")
+            raise ValueError(f"{entry!r} is not keypad keys (use 0-9, * and #, or say:words; an empty entry is "
+                             "silence)")
         entries.append(entry or None)
     return entries
 
@@ -165,7 +191,8 @@ class _Terminal:
         out = self.source.stdout
         limit = self.gather.num_digits
         wanted = "a key" if limit == 1 else f"{limit} keys" if limit else "keys"
-        out.write(f"           {KEYPAD_HINT}\n           press {wanted} > ")
+        speech = " (or s, then type what you say)" if self.gather.speech else ""
+        out.write(f"           {KEYPAD_HINT}\n           press {wanted}{speech} > ")
         out.flush()
         pressed: list[str] = []
         while True:
@@ -175,6 +202,11 @@ class _Terminal:
                 raise CallerHangsUp("you hung up")
             if key in ("\n", "\r", " "):
                 break
+            if key in ("s", "S") and self.gather.speech and not pressed:
+                out.write("\n           say > ")
+                out.flush()
+                words = self.source.stdin.readline().strip()
+                return SAY + words if words else None
             if key not in VALID_KEYS:
                 continue
             out.write(key)

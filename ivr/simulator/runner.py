@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from ivr.simulator.keys import GatherInfo, KeySource
+from ivr.simulator.keys import GatherInfo, KeySource, spoken
 from ivr.simulator.speech_index import SpeechIndex, normalise
 from ivr.simulator.transcript import EndedBy, Event, Leg, Transcript
 from ivr.simulator.wire import Request, Wire
@@ -159,6 +159,7 @@ class Runner:
             finish_on_key=verb.get("finishOnKey", "#"),
             timeout=float(timeout) if timeout.isdigit() else 5.0,
             leg=self.leg,
+            speech="speech" in verb.get("input", "dtmf"),
         )
         action = Request(urljoin(url, verb.get("action") or url), verb.get("method", "POST").upper())
         on_empty = verb.get("actionOnEmptyResult", "false").strip().lower() == "true"
@@ -177,9 +178,24 @@ class Runner:
                 break
         else:
             pressed = listener.wait()
+        words = spoken(pressed)
+        if words is not None:
+            return self._said(words, info, action, on_empty)
         if "dtmf" not in verb.get("input", "dtmf"):
             pressed = None  # a speech-only Gather hears no keys
         return self._gathered(pressed, info, action, on_empty)
+
+    def _said(self, words: tuple[str, float], info: GatherInfo, action: Request, on_empty: bool) -> Outcome | None:
+        """Words said at a Gather: sent as Twilio's SpeechResult and Confidence when it listens for
+        speech; otherwise nothing is heard (a keypad-only question)."""
+        text, confidence = words
+        if not info.speech:
+            self.transcript.add("said", text, keys="not listened for: nothing happens", leg=self.leg)
+            self.transcript.add("silence", f"waited {info.timeout:g} s", duration=info.timeout, leg=self.leg)
+            return None if not on_empty else Next(Request(action.url, action.method, ()))
+        self.transcript.add("said", text, keys=f"confidence {confidence:g}", duration=len(text.split()) * 0.4,
+                            leg=self.leg)
+        return Next(Request(action.url, action.method, (("SpeechResult", text), ("Confidence", f"{confidence:g}"))))
 
     def _gathered(self, pressed: str | None, info: GatherInfo, action: Request, on_empty: bool) -> Outcome | None:
         digits, finished_on = "", ""

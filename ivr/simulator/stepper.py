@@ -42,6 +42,7 @@ class Pending:
     num_digits: int | None
     finish_on_key: str
     timeout: float
+    speech: bool = False  # words are listened for too
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def _run_document(runner: Runner, root: ET.Element, url: str) -> Outcome | tuple
             pending = Pending(
                 url=url, twiml=ET.tostring(_bare_rest(verbs, index), encoding="unicode"),
                 call=dict(runner.wire.call_params), num_digits=info.num_digits,
-                finish_on_key=info.finish_on_key, timeout=info.timeout,
+                finish_on_key=info.finish_on_key, timeout=info.timeout, speech=info.speech,
             )
             return pending, mark
         if outcome is not None:
@@ -160,7 +161,7 @@ def resume(
     pending: Pending, keys: str | None, *, token: str, client: httpx.Client, index: SpeechIndex,
     nurse: str = "answer",
 ) -> Step:
-    """Give ``keys`` ("1", "12#"; None: silence until the timeout) to the waiting Gather and
+    """Give ``keys`` ("1", "12#", "say:side effects" for words; None: silence until the timeout) to the waiting Gather and
     run to the next one. Raises ET.ParseError when ``pending.twiml`` is not XML (callers
     should only pass back what :func:`start` or :func:`resume` made)."""
     wire = Wire(token, dict(pending.call), client=client)

@@ -18,6 +18,7 @@ EventKind = Literal[
     "play",  # <Play>: an audio file (text from the manifest, duration read from the file)
     "pause",  # <Pause>
     "keys",  # keys pressed
+    "said",  # words the caller said (Twilio's speech recognition hears them)
     "silence",  # waited for a key and none came (Gather timeout)
     "request",  # an HTTP request Twilio made (shown with text(urls=True))
     "dial",  # ringing a number, and what happened
@@ -75,6 +76,10 @@ class Event:
             body = f"{'line' if self.leg == 'caller' else 'nurse leg'}: pause {self.duration:g} s"
         elif self.kind == "keys":
             body = f"{'you press' if self.leg == 'caller' else 'nurse presses'} {self.keys}"
+        elif self.kind == "said":
+            body = f'you say "{self.text}"'
+            if self.keys:
+                body += f" ({self.keys})"
         elif self.kind == "silence":
             body = f"{'you say nothing' if self.leg == 'caller' else 'nurse presses nothing'} ({self.text})"
         elif self.kind == "request":

@@ -169,29 +169,29 @@ def run_jobs(
                     if kind == "ready":
                         worker.ready, worker.deadline, start_failures = True, math.inf, 0
                         continue
-                    job, attempt = worker.job, worker.attempt
+                    current, attempt = worker.job, worker.attempt
                     worker.job, worker.deadline = None, math.inf
                     if kind == "done":
                         worker.done += 1
-                        finish(job, attempt, value, None, retry=False)  # type: ignore[arg-type]
+                        finish(current, attempt, value, None, retry=False)  # type: ignore[arg-type]
                         if worker.done >= JOBS_PER_WORKER:
                             retire(worker, kill=False)
                         continue
-                    if job is not None:
-                        finish(job, attempt, None, value, retry=kind == "broken")
+                    if current is not None:
+                        finish(current, attempt, None, value, retry=kind == "broken")
                     if kind != "failed":
-                        if job is None:
+                        if current is None:
                             start_failures += 1
                             start_error = value or start_error
                         retire(worker, kill=True)
                 elif worker.process.sentinel in ready or time.monotonic() > worker.deadline:
-                    job, attempt = worker.job, worker.attempt
-                    if job is None:
+                    current, attempt = worker.job, worker.attempt
+                    if current is None:
                         start_failures += 1
                     elif worker.process.is_alive():
-                        finish(job, attempt, None, f"no audio within the {timeout:g} s timeout", retry=True)
+                        finish(current, attempt, None, f"no audio within the {timeout:g} s timeout", retry=True)
                     else:
-                        finish(job, attempt, None, "the worker process died", retry=True)
+                        finish(current, attempt, None, "the worker process died", retry=True)
                     retire(worker, kill=True)
             if start_failures >= 3:
                 # eSpeak will not start at all: fail what is left rather than loop forever.

@@ -37,7 +37,7 @@ def shown_changes(changes: tuple[Change, ...]) -> list[ShownChange]:
         elif change.after is None:
             kind, runs = "removed", [("removed", change.before)]
         else:
-            kind, runs = "changed", word_changes(change.before, change.after)
+            kind, runs = "changed", [(what, words) for what, words in word_changes(change.before, change.after)]
         shown.append(ShownChange(change.where, kind, tuple(runs), change.where.startswith("Recognition words")))
     return shown
 

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, delete, or_, select
 
 from ivr.store import Store
 from ivr.store.models import StaffSession, StaffUser, utcnow
+from ivr.store.store import rows_changed
 
 __all__ = ["SessionInfo", "SessionLimits", "end_session", "end_sessions", "list_sessions", "session_user",
            "start_session"]
@@ -94,7 +95,7 @@ def end_session(store: Store, token: str) -> None:
 def end_sessions(store: Store, user_name: str) -> int:
     """End every session of ``user_name``; returns how many there were."""
     with store.transaction() as session:
-        return session.execute(delete(StaffSession).where(StaffSession.user_name == user_name)).rowcount or 0
+        return rows_changed(session.execute(delete(StaffSession).where(StaffSession.user_name == user_name)))
 
 
 def list_sessions(store: Store, user_name: str, limits: SessionLimits, *,

@@ -27,13 +27,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ivr.errors import IvrError
 from ivr.store import Store
 from ivr.store.models import LoginFailure, StaffSession, StaffUser, utcnow
+from ivr.store.store import rows_changed
 
 __all__ = [
     "FAILURE_MEMORY",
@@ -132,7 +133,7 @@ def add_user(store: Store, name: str, password: str) -> tuple[str, int]:
 
 
 def _end_sessions(session: Session, name: str) -> int:
-    return session.execute(delete(StaffSession).where(StaffSession.user_name == name)).rowcount or 0
+    return rows_changed(session.execute(delete(StaffSession).where(StaffSession.user_name == name)))
 
 
 def remove_user(store: Store, name: str) -> int:
@@ -180,7 +181,7 @@ def check_login(
     now = now or utcnow()
     since = now - FAILURE_MEMORY
     with store.transaction() as session:
-        def failures(*where: object) -> tuple[int, dt.datetime | None]:
+        def failures(*where: ColumnElement[bool]) -> tuple[int, dt.datetime | None]:
             count, last = session.execute(
                 select(func.count(), func.max(LoginFailure.at)).where(LoginFailure.at > since, *where)).one()
             return count, last

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine, Result, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,7 +32,7 @@ from ivr.errors import ConfigError, StoreError
 from ivr.store.migrate import upgrade
 from ivr.store.models import CallbackRequest, Message, utcnow
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "Store"]
+__all__ = ["BUSY_TIMEOUT_SECONDS", "Store", "rows_changed"]
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,17 @@ def _engine(url: str) -> Engine:
         ) from None
 
 
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (its cursor's rowcount; 0 when unknown)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _dispose(engine: Engine | None) -> None:
+    """In a forked child, drop the parent's connections without closing them (they are the parent's)."""
+    if engine is not None:
+        engine.dispose(close=False)
+
+
 class Store:
     """Messages and call-back requests in one database. Safe to share between threads."""
 
@@ -129,12 +140,12 @@ class Store:
             relaxed = _sqlite_engine(url, synchronous="NORMAL")
             self._best_effort_sessions = sessionmaker(relaxed, expire_on_commit=False)
             relaxed_ref = weakref.ref(relaxed)
-            os.register_at_fork(after_in_child=lambda: (e := relaxed_ref()) is not None and e.dispose(close=False))
+            os.register_at_fork(after_in_child=lambda: _dispose(relaxed_ref()))
         self._migrated = False
         self._lock = threading.Lock()
         # A worker forked after start-up must not share the parent's connections.
         ref = weakref.ref(self.engine)
-        os.register_at_fork(after_in_child=lambda: (e := ref()) is not None and e.dispose(close=False))
+        os.register_at_fork(after_in_child=lambda: _dispose(ref()))
 
     # --- schema ---
 

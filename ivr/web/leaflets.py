@@ -37,6 +37,7 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
+from werkzeug.wrappers import Response as WebResponse
 
 from ivr.content.leaflet import Leaflet
 from ivr.content.links import SHORT_CODE_LENGTH, SHORT_PREFIX, leaflet_url
@@ -117,7 +118,7 @@ def _helpers() -> dict[str, object]:
     }
 
 
-def _page(name: str, template: str, **context: object) -> Response:
+def _page(name: str, template: str, **context: object) -> WebResponse:
     """The page, rendered on its first request of the day in this process, with a content-hash
     ETag; 304 when the browser already has it."""
     web, today = _web(), _today()
@@ -138,13 +139,13 @@ def _page(name: str, template: str, **context: object) -> Response:
 
 
 @bp.get("/leaflets/")
-def index() -> Response:
+def index() -> WebResponse:
     """Every leaflet, in the phone menu's order."""
     return _page("index", "leaflets/index.html", pages=list(_web().pages.values()), overdue=_overdue)
 
 
 @bp.get("/leaflets/<slug>")
-def leaflet(slug: str) -> Response:
+def leaflet(slug: str) -> WebResponse:
     """One leaflet's page; 404 (a page pointing to all leaflets) for an unknown slug."""
     page = _web().pages.get(slug)
     if page is None:
@@ -153,7 +154,7 @@ def leaflet(slug: str) -> Response:
 
 
 @bp.get(SHORT_PREFIX + "<code>")
-def short_link(code: str) -> Response:
+def short_link(code: str) -> WebResponse:
     """301 to the leaflet with this short code (any letter case: it may be typed from paper); 404 if none."""
     code = code.lower()
     if _SHORT.fullmatch(code):

@@ -43,6 +43,7 @@ from werkzeug.routing import BuildError
 from ivr.runtime import current_runtime
 from ivr.simulator.caller import DEFAULT_FROM, DEFAULT_TO, call_params
 from ivr.simulator.dial import NURSE_MODES
+from ivr.simulator.keys import SAY
 from ivr.simulator.speech_index import SpeechIndex
 from ivr.simulator.stepper import Pending, Step, resume, start
 from ivr.simulator.transcript import Event
@@ -61,6 +62,7 @@ MAX_STEP_BYTES = 64 * 1024  # a step's JSON is a few kB (the state is most of it
 STEP_BURST = 20  # steps a client address may take at once (keys pressed quickly)...
 STEPS_PER_SECOND = 0.5  # ...then one every 2 seconds: a caller listening takes one every 5 to 30
 KEYS_RE = re.compile(r"[0-9*#]{1,20}")
+MAX_SAID = 200  # characters of words "said" in one step
 _INDEX = "ivr_phone_index"
 
 
@@ -129,11 +131,11 @@ def _guarded(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _csrf() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="ivr-phone-page")
+    return URLSafeTimedSerializer(str(current_app.secret_key), salt="ivr-phone-page")
 
 
 def _states() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="ivr-phone-state")
+    return URLSafeTimedSerializer(str(current_app.secret_key), salt="ivr-phone-state")
 
 
 @bp.get("/phone")
@@ -239,7 +241,7 @@ def _step_json(step: Step) -> dict[str, Any]:
     if step.pending is not None:
         pending = step.pending
         listen = {"numDigits": pending.num_digits, "finishOnKey": pending.finish_on_key,
-                  "timeout": pending.timeout}
+                  "timeout": pending.timeout, "speech": pending.speech}
         state = _states().dumps(asdict(pending))
     return {"events": events, "listen": listen, "state": state, "ended": step.ended_by}
 
@@ -248,8 +250,9 @@ def _step_json(step: Step) -> dict[str, Any]:
 @_guarded
 def step() -> Response:
     """One step of a practice call. JSON in: ``{"state": null | "...", "keys": null | "1",
-    "nurse": "answer" | "busy" | "no-answer" | "voicemail"}`` (no state: the call starts). JSON
-    out: ``events``, ``listen`` (numDigits, finishOnKey, timeout) or null, ``state``, ``ended``.
+    "say": null | "side effects", "nurse": "answer" | "busy" | "no-answer" | "voicemail"}`` (no
+    state: the call starts; ``say``: words instead of keys, as Twilio would hear them). JSON out:
+    ``events``, ``listen`` (numDigits, finishOnKey, timeout, speech) or null, ``state``, ``ended``.
     400 for a malformed request or a state not given out in the last STATE_MAX_AGE seconds, 403
     for a cross-site one, 413 for a body over MAX_STEP_BYTES, 429 (with Retry-After) past the
     rate limit."""
@@ -277,6 +280,11 @@ def step() -> Response:
         return _refuse(400, f"nurse must be one of {', '.join(NURSE_MODES)}")
     if keys is not None and not (isinstance(keys, str) and KEYS_RE.fullmatch(keys)):
         return _refuse(400, "keys must be 1 to 20 of 0-9, * and #, or null for silence")
+    said = body.get("say")
+    if said is not None:
+        if not isinstance(said, str) or not said.strip() or len(said) > MAX_SAID or keys is not None:
+            return _refuse(400, f"say must be 1 to {MAX_SAID} characters of words, instead of keys")
+        keys = SAY + " ".join(said.split())
     pending = None
     state = body.get("state")
     if state is not None:

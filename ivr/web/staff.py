@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -34,6 +35,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import select
+from werkzeug.wrappers import Response as WebResponse
 
 from ivr.calllog.stats import PERIOD_DAYS, dashboard
 from ivr.errors import StoreError
@@ -44,7 +46,7 @@ from ivr.staff import LoginOutcome, check_login, failed_sign_ins
 from ivr.staff.leaflets import leaflet_statuses, prompts_status
 from ivr.staff.recordings import RecordingUnavailable, fetch_recording, recording_problem
 from ivr.store import Store
-from ivr.store.models import Message, utcnow
+from ivr.store.models import CallbackRequest, Message, utcnow
 from ivr.web import calllog
 from ivr.web.database import current_store
 from ivr.web.staff_auth import check_csrf, configure_sessions, csrf_token, current_staff, sign_in, sign_out
@@ -76,7 +78,7 @@ def _where(leaflet: str | None, section: int | None) -> str:
 
 
 @bp.before_request
-def _guard() -> Response | None:
+def _guard() -> WebResponse | None:
     if request.endpoint in OPEN_ENDPOINTS:
         if request.method == "POST":
             check_csrf()
@@ -121,7 +123,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str:
+def login() -> WebResponse | str:
     status = 200
     error = None
     name = ""
@@ -172,7 +174,7 @@ def _duration(seconds: int) -> str:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> WebResponse:
     try:
         sign_out()
     except StoreError as exc:
@@ -203,13 +205,12 @@ def queue_page() -> str:
         callbacks=[c for c in callbacks if c.done_at is None],
         messages=[m for m in messages if m.done_at is None],
         problems={m.id: recording_problem(settings, m.recording_url) for m in messages},
-        done=sorted([*(c for c in callbacks if c.done_at), *(m for m in messages if m.done_at)],
-                    key=lambda row: row.done_at, reverse=True)[:10],
+        done=sorted(_done(callbacks, messages), key=_done_at, reverse=True)[:10],
     )
 
 
 @bp.post(f"/callbacks/<int(max={MAX_ID}):row_id>/done")
-def callback_done(row_id: int) -> Response:
+def callback_done(row_id: int) -> WebResponse:
     row = _store().mark_callback_done(row_id, by=current_staff() or "?")
     if row is None:
         abort(404)
@@ -218,7 +219,7 @@ def callback_done(row_id: int) -> Response:
 
 
 @bp.post(f"/messages/<int(max={MAX_ID}):row_id>/done")
-def message_done(row_id: int) -> Response:
+def message_done(row_id: int) -> WebResponse:
     row = _store().mark_message_done(row_id, by=current_staff() or "?")
     if row is None:
         abort(404)
@@ -227,7 +228,7 @@ def message_done(row_id: int) -> Response:
 
 
 @bp.get(f"/messages/<int(max={MAX_ID}):row_id>/audio")
-def message_audio(row_id: int) -> Response:
+def message_audio(row_id: int) -> WebResponse:
     settings = current_runtime().settings
     with _store().transaction() as session:
         row = session.scalars(select(Message).where(Message.id == row_id)).one_or_none()
@@ -245,6 +246,14 @@ def message_audio(row_id: int) -> Response:
     response = Response(fetched.content, mimetype=fetched.mimetype, headers={"Cache-Control": "private, no-store"})
     # Byte ranges let the player seek; each range is fetched afresh (nothing is kept on the server).
     return response.make_conditional(request, accept_ranges=True, complete_length=len(fetched.content))
+
+
+def _done(callbacks: list[CallbackRequest], messages: list[Message]) -> list[CallbackRequest | Message]:
+    return [*(c for c in callbacks if c.done_at), *(m for m in messages if m.done_at)]
+
+
+def _done_at(row: CallbackRequest | Message) -> dt.datetime:
+    return row.done_at or dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def _today() -> dt.date:
@@ -269,7 +278,7 @@ def leaflet_page(slug: str) -> str:
         abort(404)
     sections = []
     for section in (status.speech.intro, *status.speech.sections):
-        parts = []
+        parts: list[dict[str, Any]] = []
         for number, text in enumerate(section.parts, start=1):
             entry = runtime.manifest.find(text, "normal")
             parts.append({"number": number, "text": text, "file": entry.file if entry else None,

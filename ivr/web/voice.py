@@ -21,6 +21,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Hashable
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 
@@ -78,6 +79,11 @@ def _context() -> CallContext:
     return CallContext(rules.moment(clock()), uk_callback_number(request.form.get("From")))  # type: ignore[arg-type]
 
 
+def _url(endpoint: str, position: Position) -> str:
+    params: dict[str, Any] = dict(position.params())
+    return url_for(endpoint, **params)
+
+
 class _Urls:
     def __init__(self, top: Position) -> None:
         self.top = top
@@ -85,22 +91,22 @@ class _Urls:
     def enter(self, position: Position) -> str:
         if position == self.top:
             return url_for("voice.menu")
-        return url_for("voice.at", **position.params())
+        return _url("voice.at", position)
 
     def key(self, position: Position) -> str:
-        return url_for("voice.key", **position.params())
+        return _url("voice.key", position)
 
     def dial(self, position: Position) -> str:
-        return url_for("voice.dial", **position.params())
+        return _url("voice.dial", position)
 
     def whisper(self, position: Position) -> str:
-        return url_for("voice.whisper", **position.params())
+        return _url("voice.whisper", position)
 
     def record(self, position: Position) -> str:
-        return url_for("voice.record", **position.params())
+        return _url("voice.record", position)
 
     def recording(self, position: Position) -> str:
-        return url_for("voice.recording", **position.params())
+        return _url("voice.recording", position)
 
 
 def _output() -> LineOutput:
@@ -205,7 +211,7 @@ def _save(save: Save, context: CallContext) -> bool:
     store = current_store()
     engine = current_engine()
     leaflet, section = engine.leaflets.listening_to(save.position)
-    where = {"leaflet": leaflet.slug if leaflet else None, "section": section.number if section else None}
+    slug, number = (leaflet.slug if leaflet else None), (section.number if section else None)
     call_sid = request.form.get("CallSid", "")[:64]
     reason = save.position.reason or "unknown"
     try:
@@ -215,7 +221,7 @@ def _save(save: Save, context: CallContext) -> bool:
                 caller_number=uk_callback_number(request.form.get("From")) or _e164(request.form.get("From")),
                 reason=reason, recording_url=_recording_url(save.recording_sid),
                 duration_seconds=small_int(request.form.get("RecordingDuration"), 0, 86400) or save.seconds or None,
-                due_at=save.due, **where,
+                due_at=save.due, leaflet=slug, section=number,
             )
             log.info("message %d %s (%s)", row.id, "saved" if created else "already saved", mask_number(request.form.get("From")))
         else:
@@ -223,7 +229,7 @@ def _save(save: Save, context: CallContext) -> bool:
             # Twilio always sends CallSid; without one, never merge two callers' requests into one row.
             row_cb, created = store.save_callback(
                 call_sid=call_sid or f"none-{uuid.uuid4().hex}", number=save.number, number_source=save.source,
-                reason=reason, due_at=save.due, **where,
+                reason=reason, due_at=save.due, leaflet=slug, section=number,
             )
             log.info("call-back request %d %s for %s", row_cb.id, "saved" if created else "already saved",
                      mask_number(save.number))

@@ -131,6 +131,9 @@
       case "keys":
         addLine(fill(TEXT.you_press, { keys: [...event.keys].map(keyName).join(" ") }), "you", data);
         return;
+      case "said":
+        addLine(fill(TEXT.you_say, { text: event.text }), "you", data);
+        return;
       case "silence":
         return; // the page itself waited for the keys
       case "pause":
@@ -171,14 +174,14 @@
     return answer;
   }
 
-  async function step(keys) {
+  async function step(keys, said = null) {
     const mine = ++run;
     clearTimeout(call.timer);
     call.listening = false;
     call.keys = "";
     let answer;
     try {
-      answer = await post({ state: call.state, keys, nurse: nurseSelect.value });
+      answer = await post({ state: call.state, keys, say: said, nurse: nurseSelect.value });
     } catch (error) {
       if (mine === run && call) fail(error);
       return;
@@ -235,6 +238,20 @@
       // Twilio waits `timeout` seconds after each key for the next one
       call.timer = setTimeout(() => step(call.keys), call.listen.timeout * 1000);
     }
+  }
+
+  function say(words) {
+    if (!call) {
+      setStatus(TEXT.call_first);
+      return;
+    }
+    if (!call.listening || !call.listen || !call.listen.speech) {
+      setStatus(TEXT.not_listening_words);
+      return;
+    }
+    run += 1; // the playing loop stops after the current item
+    stopPlayback();
+    step(null, words);
   }
 
   function startCall() {
@@ -307,9 +324,17 @@
   }
   callButton.addEventListener("click", startCall);
   hangupButton.addEventListener("click", hangUp);
+  const sayForm = document.getElementById("say-form");
+  const sayInput = document.getElementById("say");
+  sayForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const words = sayInput.value.trim();
+    if (words) say(words);
+    sayInput.value = "";
+  });
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.target instanceof HTMLSelectElement) return;
+    if (event.target instanceof HTMLSelectElement || event.target instanceof HTMLInputElement) return;
     if (KEYS.includes(event.key) && event.key.length === 1) {
       event.preventDefault();
       press(event.key);
