@@ -98,7 +98,7 @@ def test_an_answer_given_again_is_the_same_document_for_the_host_asked(app_confi
     assert elsewhere.text == first[0].text.replace(server.url, other)
 
 
-def test_missing_audio_is_logged_on_every_request(app_config, tmp_path):
+def test_missing_audio_is_spoken_instead_and_logged_on_every_request(app_config, tmp_path):
     (tmp_path / "empty").mkdir()
     app_config["IVR_AUDIO_DIR"] = str(tmp_path / "empty")
     server = start_server(app_config, tmp_path)
@@ -109,6 +109,8 @@ def test_missing_audio_is_logged_on_every_request(app_config, tmp_path):
         server.process.wait(timeout=10)
     assert [r.status_code for r in answers] == [200, 200, 200]
     assert answers[0].text == answers[2].text
+    spoken = ET.fromstring(answers[0].text)
+    assert list(spoken.iter("Say")) and not list(spoken.iter("Play")), "missing audio should be spoken instead"
     assert server.log().count("no rendered audio for menu.sections at normal rate") == 3
 
 

@@ -61,6 +61,17 @@ def test_marking_a_call_back_done_records_who_and_when(staff, staff_server, inst
 
 
 @pytest.mark.slow
+def test_the_queue_shows_the_callers_number_and_when_each_request_is_due(staff, staff_server, instance_dir):
+    call(staff_server, [*TO_NURSE, "2"], nurse="busy", from_number="+447900123456")
+    queue = text_of(staff.get("/staff/queue").text)
+    assert "Due by" in queue and "+447900123456" in queue  # a message can be returned: its caller's number
+    assert "Overdue" not in queue  # due two hours of opening time from now
+    with sqlite3.connect(instance_dir / "ivr.sqlite3") as db:  # a request whose promised time has passed
+        db.execute("UPDATE messages SET due_at = '2026-01-05 11:00:00.000000'")
+    assert "Overdue" in text_of(staff.get("/staff/queue").text)
+
+
+@pytest.mark.slow
 def test_a_simulated_message_is_listed_and_its_recording_is_not_available_here(staff, staff_server):
     call(staff_server, [*TO_NURSE, "2"], nurse="busy")
     queue = staff.get("/staff/queue").text

@@ -331,3 +331,15 @@ def test_speech_on_listens_for_words_in_menus_but_not_while_reading(lines):
     assert 'input="dtmf speech"' in menu and 'language="en-GB"' in menu and 'speechTimeout="2"' in menu
     assert "side effects" in menu.split('hints="', 1)[1].split('"', 1)[0]
     assert 'input="dtmf"' in (GOLDEN / "read-speech.xml").read_text()
+
+
+def test_slow_responders_get_eight_seconds_by_default_and_the_setting_changes_it(lines, tmp_path):
+    def timeouts(line: _Line, path: str, extra: dict[str, str]) -> set[str]:
+        return {g.get("timeout") for g in ET.fromstring(line.post(path, {**CALL, **extra})).iter("Gather")}
+
+    # a menu, the end of a section, keying in a number (reading itself moves on after a second)
+    places = [("/voice", {}), (f"/voice/at?k=end&l={SEED}&s=1&p=2", {}),
+              (f"/voice/key?{NURSE.replace('k=nurse', 'k=nurse-callback')}&y=busy&t=1", {"Digits": "2"})]
+    assert all(timeouts(lines["say"], path, extra) == {"8"} for path, extra in places)
+    patient = _Line(tmp_path, IVR_SPEECH="say", IVR_KEY_TIMEOUT="15")
+    assert all(timeouts(patient, path, extra) == {"15"} for path, extra in places)

@@ -34,6 +34,7 @@ from flask import (
     request,
     url_for,
 )
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WebResponse
 
@@ -202,8 +203,10 @@ def queue_page() -> str:
     messages = store.messages()
     return render_template(
         "staff/queue.html",
-        callbacks=[c for c in callbacks if c.done_at is None],
-        messages=[m for m in messages if m.done_at is None],
+        callbacks=sorted((c for c in callbacks if c.done_at is None), key=_due_order),
+        messages=sorted((m for m in messages if m.done_at is None), key=_due_order),
+        due=lambda moment: _due(moment, utcnow()),
+        reasons={"closed": "Nurses closed", "busy": "Nurses busy", "no-answer": "No nurse answered"},
         problems={m.id: recording_problem(settings, m.recording_url) for m in messages},
         done=sorted(_done(callbacks, messages), key=_done_at, reverse=True)[:10],
     )
@@ -246,6 +249,19 @@ def message_audio(row_id: int) -> WebResponse:
     response = Response(fetched.content, mimetype=fetched.mimetype, headers={"Cache-Control": "private, no-store"})
     # Byte ranges let the player seek; each range is fetched afresh (nothing is kept on the server).
     return response.make_conditional(request, accept_ranges=True, complete_length=len(fetched.content))
+
+
+def _due_order(row: CallbackRequest | Message) -> tuple[bool, dt.datetime]:
+    """Soonest due first; requests made before due times were kept (none) last, oldest first."""
+    return (row.due_at is None, row.due_at or row.created_at)
+
+
+def _due(moment: dt.datetime | None, now: dt.datetime) -> Markup:
+    """The due time, marked OVERDUE once it has passed."""
+    if moment is None:
+        return Markup("Not recorded")
+    text = escape(_when(moment))
+    return Markup(f'{text} <strong class="tag overdue">Overdue</strong>') if moment < now else Markup(text)
 
 
 def _done(callbacks: list[CallbackRequest], messages: list[Message]) -> list[CallbackRequest | Message]:
