@@ -58,6 +58,8 @@ def init_app(app: Flask) -> None:
     durations = _durations(app.extensions["ivr.runtime"])
     writer = app.extensions["ivr.calllog"] = CallLogWriter(
         app.extensions["ivr.store"], str(app.secret_key))
+    top = app.extensions["ivr.engine"].leaflets.top()
+    first_menu = (top.kind, top.slug or None)  # the main menu: "never got past it" is counted from here
 
     @app.after_request
     def _log_call(response: Response) -> Response:
@@ -65,7 +67,7 @@ def init_app(app: Flask) -> None:
         if request.blueprint not in WEBHOOK_BLUEPRINTS or response.status_code != 200 or step is None:
             return response  # refused (403) requests are not calls; a fault's apology moves nothing on
         try:
-            facts = webhook_facts(request.endpoint or "", request.form, step, utcnow())
+            facts = webhook_facts(request.endpoint or "", request.form, step, utcnow(), first_menu=first_menu)
             if facts is None:
                 return response
             runtime = current_runtime()
