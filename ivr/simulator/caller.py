@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
+from email.utils import format_datetime
 from typing import Literal
 
 import httpx
@@ -58,6 +61,7 @@ def simulate_call(
     audio_out: AudioOut | None = None,
     account_sid: str = DEFAULT_ACCOUNT_SID,
     api_base_url: str = DEFAULT_API_BASE_URL,
+    status_callback: str | None = None,
 ) -> Transcript:
     """Call ``url`` (the line's ``/voice``) as Twilio would, and return the transcript.
 
@@ -68,6 +72,8 @@ def simulate_call(
     ``account_sid`` is the call's AccountSid, and a <Record>ed message's RecordingUrl is
     ``<api_base_url>/2010-04-01/Accounts/<account_sid>/Recordings/RE...`` (give the line's
     TWILIO_ACCOUNT_SID and TWILIO_API_BASE_URL to have a fake Twilio serve the recording).
+    ``status_callback``: once the call is over, post Twilio's call status callback there
+    (``completed``, with CallDuration: the call's length on the transcript's clock, rounded up).
 
     Never raises for anything the line does: HTTP errors, invalid TwiML, bad audio and unknown
     verbs are error events in the transcript (``.failed``), as Twilio would log them.
@@ -83,7 +89,18 @@ def simulate_call(
             keys=source, nurse=lambda number: nurse, audio_out=audio_out, api_base_url=api_base_url,
         )
         _run(runner, Next(Request(url)), transcript, max_steps)
+        if status_callback:
+            _call_ended(wire, Request(status_callback), transcript)
     return transcript
+
+
+def _call_ended(wire: Wire, request: Request, transcript: Transcript) -> None:
+    """Twilio's call status callback once the call is over: the call's parameters, its final
+    status, its length (whole seconds, rounded up) and when it ended."""
+    params = {**wire.call_params, "CallStatus": "completed", "CallDuration": str(math.ceil(transcript.clock)),
+              "Timestamp": format_datetime(dt.datetime.now(dt.UTC)), "CallbackSource": "call-progress-events",
+              "SequenceNumber": "0"}
+    _callback(wire, request, params, transcript)
 
 
 def _run(runner: Runner, first: Next, transcript: Transcript, max_steps: int) -> None:
