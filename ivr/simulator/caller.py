@@ -28,10 +28,12 @@ NurseMode = Literal["answer", "busy", "no-answer", "voicemail"]
 _index_cache: dict[str, SpeechIndex] = {}
 
 
-def call_params(from_number: str, to_number: str, account_sid: str = DEFAULT_ACCOUNT_SID) -> dict[str, str]:
-    """The form parameters Twilio sends with every webhook of an inbound call."""
+def call_params(from_number: str, to_number: str, account_sid: str = DEFAULT_ACCOUNT_SID,
+                call_sid: str | None = None) -> dict[str, str]:
+    """The form parameters Twilio sends with every webhook of an inbound call (a new CallSid
+    unless one is given)."""
     return {
-        "AccountSid": account_sid, "ApiVersion": "2010-04-01", "CallSid": new_sid("CA"),
+        "AccountSid": account_sid, "ApiVersion": "2010-04-01", "CallSid": call_sid or new_sid("CA"),
         "CallStatus": "ringing", "Direction": "inbound", "From": from_number, "Caller": from_number,
         "To": to_number, "Called": to_number, "FromCountry": "GB", "ToCountry": "GB",
     }
@@ -62,6 +64,7 @@ def simulate_call(
     account_sid: str = DEFAULT_ACCOUNT_SID,
     api_base_url: str = DEFAULT_API_BASE_URL,
     status_callback: str | None = None,
+    call_sid: str | None = None,
 ) -> Transcript:
     """Call ``url`` (the line's ``/voice``) as Twilio would, and return the transcript.
 
@@ -74,6 +77,7 @@ def simulate_call(
     TWILIO_ACCOUNT_SID and TWILIO_API_BASE_URL to have a fake Twilio serve the recording).
     ``status_callback``: once the call is over, post Twilio's call status callback there
     (``completed``, with CallDuration: the call's length on the transcript's clock, rounded up).
+    ``call_sid``: the call's CallSid (default: a new one).
 
     Never raises for anything the line does: HTTP errors, invalid TwiML, bad audio and unknown
     verbs are error events in the transcript (``.failed``), as Twilio would log them.
@@ -81,7 +85,7 @@ def simulate_call(
     scripted = keys is None or not hasattr(keys, "listen")
     source: KeySource = ScriptedKeys(keys or []) if scripted else keys  # type: ignore[arg-type,assignment]
     transcript = Transcript(on_event=on_event)
-    params = call_params(from_number, to_number, account_sid)
+    params = call_params(from_number, to_number, account_sid, call_sid)
     with httpx.Client(transport=transport) as client:
         wire = Wire(token, params, client=client)
         runner = Runner(

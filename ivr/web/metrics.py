@@ -1,8 +1,11 @@
 """``GET /metrics``: the line's figures in Prometheus' text format (``prometheus-client``).
 
 Counters: calls, key presses by menu, nurse requests (open / closed), transfers by outcome,
-messages and call-backs left; a histogram of webhook latency by endpoint; a gauge of leaflet
-parts that have no rendered audio (a failed or missing ``ivr render``: callers hear <Say>).
+messages and call-backs left, calls ended by Twilio's final status, answers of the fallback; a
+histogram of webhook latency by endpoint, and of call length (Twilio's CallDuration); a gauge of
+leaflet parts that have no rendered audio (a failed or missing ``ivr render``: callers hear <Say>);
+and the listening analytics over the last 7, 30 and 90 days, from the call log
+(:mod:`ivr.web.metrics_listening`).
 
 Several gunicorn workers each count their own calls, so the counters use prometheus-client's
 multiprocess mode: each worker writes to files in ``PROMETHEUS_MULTIPROC_DIR`` and a scrape adds
@@ -89,6 +92,7 @@ class _Metrics:
     call_seconds: Any
     fallback: Any
     missing_audio: int
+    listening: Any = None  # the collector of the listening figures (from the database)
 
 
 def _build(instance_dir: Path, runtime: Runtime) -> _Metrics:
@@ -206,6 +210,8 @@ def _exposition(metrics: _Metrics) -> bytes:
     else:
         registry.register(_Collect(metrics.registry))
     registry.register(_Audio())
+    if metrics.listening is not None:
+        registry.register(metrics.listening)
     return generate_latest(registry)
 
 
@@ -224,6 +230,10 @@ def init_app(app: Flask) -> None:
     settings = app.extensions["ivr.runtime"].settings
     mode, token = settings.metrics, settings.metrics_token
     metrics = _build(settings.instance_dir, app.extensions["ivr.runtime"])
+    from ivr.web.metrics_listening import ListeningGauges
+
+    metrics.listening = ListeningGauges(app.extensions["ivr.store"], app.extensions["ivr.runtime"].catalogue,
+                                        app.extensions["ivr.lengths"])
     app.extensions["ivr.metrics"] = metrics
 
     @app.before_request
