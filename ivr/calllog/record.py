@@ -57,7 +57,9 @@ def _upsert(dialect: str) -> Insert:
         return or_(old[flag], new[flag])
 
     return statement.on_conflict_do_update(index_elements=[old.call_sid], set_={
-        "started_at": case((new.started_at < old.started_at, new.started_at), else_=old.started_at),
+        # When the line first answered; a row the status callback made has its end less its length till then.
+        "started_at": case((or_(old.webhooks == 0, new.started_at < old.started_at), new.started_at),
+                           else_=old.started_at),
         "ended_at": case((later, new.ended_at), else_=old.ended_at),
         "stage": case((later, new.stage), else_=old.stage),
         **{name: case((moves_place, new[name]), else_=old[name]) for name in ("leaflet", "section", "part")},

@@ -230,10 +230,11 @@ def init_app(app: Flask) -> None:
     settings = app.extensions["ivr.runtime"].settings
     mode, token = settings.metrics, settings.metrics_token
     metrics = _build(settings.instance_dir, app.extensions["ivr.runtime"])
+    from ivr.web.calllog import flush
     from ivr.web.metrics_listening import ListeningGauges
 
     metrics.listening = ListeningGauges(app.extensions["ivr.store"], app.extensions["ivr.runtime"].catalogue,
-                                        app.extensions["ivr.lengths"])
+                                        app.extensions["ivr.lengths"], flush)
     app.extensions["ivr.metrics"] = metrics
 
     @app.before_request

@@ -90,6 +90,7 @@ class ListeningGauges:
     store: Store
     catalogue: Catalogue
     lengths: Lengths
+    flush: Callable[[], None] = lambda: None  # writes this process's pending call log first
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     _kept: tuple[float, list[Any]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -98,6 +99,7 @@ class ListeningGauges:
         with self._lock:
             if self._kept is None or time.monotonic() - self._kept[0] > KEPT_SECONDS:
                 try:
+                    self.flush()
                     self._kept = (time.monotonic(), _families(self.store, self.catalogue, self.lengths, self.clock()))
                 except StoreError as exc:
                     log.warning("metrics: listening figures left out (database unavailable): %s", exc)
