@@ -220,3 +220,19 @@ def test_the_same_figures_are_in_metrics(listening_server):
     assert value('ivr_period_menu_hangups{menu="end",period="7d"}') == 3
     assert value('ivr_call_ends_total{status="completed"}') == 8
     assert value("ivr_call_duration_seconds_sum") == 320
+
+
+def test_a_call_the_line_never_answered_is_counted_but_not_as_stuck_at_the_main_menu():
+    from ivr.calllog.stats import CallRow, Period, summarise
+    from ivr.content.catalogue import load_catalogue
+
+    def call(sid: str, stage: str, seconds: int) -> CallRow:
+        return CallRow(sid, "hash", T0, T0, stage, None, None, False, False, None, None, False, False, False,
+                       "completed", seconds, T0)
+
+    # The first rang off at the main menu; the second is known only from its status callback (the
+    # fallback answered it while the line was down).
+    period = Period(T0, T0, [call("CA1", "leaflets", 20), call("CA2", "no-webhook", 40)], [])
+    figures = summarise(period, load_catalogue(LEAFLETS), lengths, T0, 7)
+    assert (figures.calls_period, figures.first_menu_only, figures.average_seconds) == (2, 1, 30.0)
+    assert figures.menu_hangups == [("Main menu", 1)]

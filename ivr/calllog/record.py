@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from ivr.calllog.facts import Facts
-from ivr.calllog.status import CallEnd
+from ivr.calllog.status import NO_WEBHOOK, CallEnd
 from ivr.store import Store
 from ivr.store.models import CallEvent, CallRecord
 
@@ -164,7 +164,7 @@ def record_call_end(store: Store, end: CallEnd, *, secret: str) -> None:
     with store.transaction(durable=False) as session:
         session.execute(_END_UPSERTS[store.engine.dialect.name], [{
             "call_sid": end.call_sid, "caller_hash": caller_hash(secret, end.caller), "started_at": started,
-            "ended_at": started, "stage": "no-webhook", "webhooks": 0, "nurse_requested": False,
+            "ended_at": started, "stage": NO_WEBHOOK, "webhooks": 0, "nurse_requested": False,
             "nurse_closed": False, "message_left": False, "callback_left": False, "past_first_menu": False,
             "call_status": end.status, "duration_seconds": end.duration_seconds, "hung_up_at": end.ended_at,
         }])

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ivr.calllog.listening import EventRow, Lengths, Play, plays
+from ivr.calllog.status import NO_WEBHOOK
 from ivr.content.catalogue import Catalogue
 from ivr.nurse.hours import LONDON
 from ivr.store import Store
@@ -42,7 +43,7 @@ STAGES = {
     "nurse-keyin": "Keying in a call-back number", "nurse-number": "Checking a call-back number",
     "nurse-saved": "After leaving a message or call-back", "nurse-failed": "Message or call-back not saved",
     "goodbye": "The line said goodbye", "nurse": "Nurse line",
-    "no-webhook": "Before the line answered (no webhook logged: Twilio's fallback, or an early hang-up)",
+    NO_WEBHOOK: "Before the line answered (no webhook logged: Twilio's fallback, or an early hang-up)",
 }
 
 
@@ -109,7 +110,7 @@ class Dashboard:
     calls_period: int
     timed_calls: int  # calls of the period with Twilio's CallDuration
     average_seconds: float | None  # their average length; None when there are none
-    first_menu_only: int  # calls of the period that never got past the main menu
+    first_menu_only: int  # calls of the period the line answered that never got past its main menu
     callers: int  # distinct callers (numbers withheld are not counted)
     repeat_callers: int  # of them, those who rang more than once in the period
     repeat_calls: int  # calls from repeat callers
@@ -209,7 +210,7 @@ def summarise(period: Period, catalogue: Catalogue, lengths: Lengths, now: dt.da
         calls_period=len(calls),
         timed_calls=len(timed),
         average_seconds=sum(timed) / len(timed) if timed else None,
-        first_menu_only=sum(not c.past_first_menu for c in calls),
+        first_menu_only=sum(not c.past_first_menu and c.stage != NO_WEBHOOK for c in calls),
         callers=len(callers),
         repeat_callers=sum(n > 1 for n in callers.values()),
         repeat_calls=sum(n for n in callers.values() if n > 1),

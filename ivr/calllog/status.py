@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-__all__ = ["FINAL_STATUSES", "CallEnd", "call_end"]
+__all__ = ["FINAL_STATUSES", "NO_WEBHOOK", "CallEnd", "call_end"]
 
+NO_WEBHOOK = "no-webhook"  # the stage of a call known only from its status callback (the line never answered)
 FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 LONGEST_CALL = 24 * 3600  # Twilio ends any call after 4 hours; a larger duration is junk
 SKEW = dt.timedelta(minutes=10)  # a Timestamp further from our clock than this is not believed
