@@ -130,6 +130,7 @@ def test_open_the_fallback_puts_callers_through_with_the_database_and_content_go
     log = server.log()
     assert "Twilio fell back to /voice/fallback for CallSid CA111" in log and "ErrorCode 11200" in log
     assert "could not store recording" in log  # the database is down: Twilio keeps the recording
+    assert "fallback: message RE" in log and "check it reaches the nurses' queue" in log
     assert CALL["From"] not in log and CALL["From"][1:] not in log
 
 
