@@ -218,3 +218,12 @@ def test_migration_0005_fills_in_past_first_menu_for_calls_already_logged(databa
     engine.dispose()
     assert {sid: bool(flag) for sid, flag in found.items()} == {
         "CA-menu": False, "CA-read": True, "CA-nurse": True, "CA-end": True}
+
+
+def test_webhooks_set_the_place_even_when_twilios_clock_says_the_call_ended_before_them(store, database_url):
+    # Twilio's Timestamp is believed within 10 minutes of our clock: here it is 20 s behind, so the
+    # end less the length falls after every webhook this server logged.
+    record_call_end(store, the_end(3, 24), secret="k")
+    record_batch(store, [(ANSWER, None), *((facts, 10.0) for facts in READS)], secret="k")
+    row = call_row(database_url)
+    assert (row["stage"], row["part"], row["webhooks"], when(row["started_at"])) == ("read", 2, 3, T0)
