@@ -2,8 +2,9 @@
 and whether it ever got past the main menu.
 
 Calls logged before this have no status. ``past_first_menu`` is filled in for them from what the
-log already holds: a leaflet part, the nurse line, a message or call-back, or a last place other
-than a menu.
+log already holds: a leaflet part heard, the nurse line, a message or call-back, or a last place
+other than the leaflet or section menu (the log does not say which of those was the main menu,
+so a call that only reached a section menu of several leaflets counts as not past it).
 
 Revision ID: 0005
 Revises: 0004
