@@ -41,7 +41,20 @@ def create_app(config: Mapping[str, object] | None = None, *, runtime: Runtime |
 
         features: tuple[ModuleType, ...] = (practice, audio, voice)
     else:
-        from ivr.web import audio, calllog, database, health, leaflets, metrics, phone, security, staff, voice
+        from ivr.web import (
+            audio,
+            call_status,
+            calllog,
+            database,
+            fallback,
+            health,
+            leaflets,
+            metrics,
+            phone,
+            security,
+            staff,
+            voice,
+        )
 
         if settings.auth_token_is_local:
             log.warning(
@@ -49,7 +62,8 @@ def create_app(config: Mapping[str, object] | None = None, *, runtime: Runtime |
                 "only the local simulator (`ivr call`) can call this line, Twilio cannot.",
                 settings.instance_dir / "dev-auth-token",
             )
-        features = (security, database, audio, voice, phone, calllog, metrics, staff, leaflets, health)
+        features = (security, database, audio, voice, fallback, call_status, phone, calllog, metrics, staff, leaflets,
+                    health)
     for feature in features:
         feature.init_app(app)
     return app

@@ -25,6 +25,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SETTINGS: dict[str, tuple[str, str]] = {
     "TWILIO_AUTH_TOKEN": ("", "Twilio auth token; signs every webhook. Unset: a local development token is made in the instance folder, and only the simulator can call."),
     "IVR_PUBLIC_URL": ("", "Base URL Twilio uses to reach the line (https://ivr.example.org), for absolute audio URLs, signature checks behind a proxy, and the webhooks `ivr twilio connect` sets."),
+    "IVR_FALLBACK_URL": ("", "Where Twilio goes when the line fails (\"Primary handler fails\"), as `ivr twilio connect` sets it: the https:// address of `/voice/fallback` on a second region, or of a TwiML Bin or static host holding what `ivr twilio fallback-twiml` prints. Unset: IVR_PUBLIC_URL/voice/fallback."),
     "IVR_SPEECH": ("audio", "`audio`: play the rendered files; `say`: Twilio's <Say> of the same text."),
     "IVR_SAY_VOICE": ("Polly.Amy", "Twilio voice for <Say> (IVR_SPEECH=say, and for any part whose audio is missing)."),
     "IVR_SAY_LANGUAGE": ("en-GB", "Language for <Say>."),
@@ -106,6 +107,7 @@ class Settings:
     trusted_proxies: int = 0  # IVR_TRUSTED_PROXIES: forwarded hops to trust (0: none)
     staff_idle_minutes: int = 30
     staff_session_hours: int = 10
+    fallback_url: str = ""  # IVR_FALLBACK_URL: "" = IVR_PUBLIC_URL/voice/fallback
 
     @property
     def for_service(self) -> bool:
@@ -148,6 +150,28 @@ def _api_base_url(text: str) -> str:
         )
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # IPv6 keeps its brackets
     return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def _fallback_url(text: str) -> str:
+    """IVR_FALLBACK_URL: "" or an https:// address with a host (any path: a TwiML Bin's is
+    /twiml/EH...). Raises ConfigError naming the value."""
+    value = text.strip()
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  # raises ValueError for a malformed port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme != "https" or not parts.hostname or parts.username is not None \
+            or parts.fragment or any(ch.isspace() for ch in value):
+        raise ConfigError(
+            f"Expected an https:// address like https://ivr-b.example.org/voice/fallback in IVR_FALLBACK_URL, "
+            f"got {text!r}.",
+            hint="Twilio calls it when the line fails: a second region's /voice/fallback, or a TwiML Bin's URL; "
+                 "or leave it unset for IVR_PUBLIC_URL/voice/fallback.",
+        )
+    return value
 
 
 def _e164(values: Mapping[str, str], name: str) -> str:
@@ -287,4 +311,5 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
         trusted_proxies=_int(values, "IVR_TRUSTED_PROXIES", 0, 5),
         staff_idle_minutes=_int(values, "IVR_STAFF_IDLE_MINUTES", 1, 24 * 60),
         staff_session_hours=_int(values, "IVR_STAFF_SESSION_HOURS", 1, 24),
+        fallback_url=_fallback_url(values["IVR_FALLBACK_URL"]),
     )

@@ -36,8 +36,8 @@ from ivr.prompts import Rate, Utterance
 from ivr.speech.manifest import Manifest
 
 __all__ = [
-    "LineOutput", "SpeechOutput", "StepUrls", "add_speech", "apology_response", "audio_base_url",
-    "empty_response", "fully_rendered", "step_response",
+    "DialNurses", "LineOutput", "RecordMessage", "SpeechOutput", "StepUrls", "add_speech", "apology_response",
+    "audio_base_url", "empty_response", "fully_rendered", "said_response", "step_response",
 ]
 
 log = logging.getLogger(__name__)
@@ -185,4 +185,52 @@ def apology_response(apology: Utterance | None, say_voice: str, say_language: st
     if apology is not None:
         response.say(apology.text, voice=say_voice, language=say_language)
     response.redirect(target, method="POST")
+    return response
+
+
+# --- Documents of spoken sentences and one action (the fallback: ivr.fallback) ---------------
+
+
+@dataclass(frozen=True)
+class DialNurses:
+    """<Dial> the nurses for ``ring_seconds``; ``action`` gets DialCallStatus (None: Twilio goes
+    on with the next verb of the document when the call ends)."""
+
+    number: str
+    ring_seconds: int
+    action: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordMessage:
+    """<Record> a message of at most ``max_seconds`` (# ends it); ``action`` gets the recording,
+    ``status_callback`` its status once Twilio has stored it."""
+
+    action: str
+    status_callback: str
+    max_seconds: int
+
+
+def said_response(
+    verbs: Sequence[Utterance | DialNurses | RecordMessage | None], *, say_voice: str, say_language: str,
+) -> VoiceResponse:
+    """A document of sentences spoken by <Say> (no audio files: nothing but Twilio is needed to
+    play it), a dial or a recording, and None for <Hangup>; each in the order given."""
+    response = VoiceResponse()
+    for verb in verbs:
+        if isinstance(verb, Utterance):
+            response.say(verb.text, voice=say_voice, language=say_language)
+        elif isinstance(verb, DialNurses):
+            options: dict[str, object] = {"timeout": verb.ring_seconds, "answer_on_bridge": True}
+            if verb.action is not None:
+                options.update(action=verb.action, method="POST")
+            response.dial(**options).number(verb.number)
+        elif isinstance(verb, RecordMessage):
+            response.record(
+                action=verb.action, method="POST", max_length=verb.max_seconds, finish_on_key="#", play_beep=True,
+                timeout=10, recording_status_callback=verb.status_callback,
+                recording_status_callback_method="POST",
+            )
+        else:
+            response.hangup()
     return response

@@ -268,6 +268,10 @@ def fixture_app(audio_dir: Path, *, broken: bool = False) -> Flask:
     def recording() -> Response:
         return Response(status=204)
 
+    @app.post("/voice/status")
+    def call_status() -> Response:  # the call status callback `ivr call` sends when the call is over
+        return Response(status=204)
+
     @app.get("/audio/<name>")
     def audio(name: str) -> Response:
         return send_from_directory(audio_dir, name, mimetype="audio/wav")
@@ -538,6 +542,8 @@ def test_ivr_call_prints_the_transcript_as_it_goes(line):
     assert out[-2].endswith("the line hangs up")
     assert out[-1].startswith("Call over after")
     assert "7700900123" not in result.stdout + result.stderr
+    (status,) = line.posted("/voice/status")  # once the call is over, as a number `ivr twilio connect` set up
+    assert status["CallStatus"] == "completed" and int(status["CallDuration"]) >= 3
 
 
 def test_ivr_call_reads_keys_from_the_keyboard(line):

@@ -39,7 +39,7 @@ def test_sign_in_and_see_a_simulated_call_on_the_dashboard(page, staff_server):
                                keys=[*TO_NURSE, "1", "07900123456#", "1"], nurse="busy")
     assert not transcript.failed
     sign_in(page, staff_server.url)
-    sections = page.get_by_role("table", name="Leaflet sections by time listened")
+    sections = page.get_by_role("table", name="Leaflet sections by plays")
     expect(sections.get_by_role("row", name="Cryotherapy for kidney cancer What it is")).to_be_visible()
     expect(page.get_by_role("table", name="Transfers answered and missed")).to_be_visible()
     screenshot(page, "staff-dashboard")

@@ -98,6 +98,7 @@ class Facts:
     transfer_status: str | None = None
     message_left: bool = False
     callback_left: bool = False
+    past_first_menu: bool = False  # the caller is somewhere other than the main menu
 
 
 def _stage(step: Step) -> str:
@@ -134,9 +135,11 @@ def step_facts(
     )
 
 
-def webhook_facts(endpoint: str, form: Mapping[str, str], facts: StepFacts, at: dt.datetime) -> Facts | None:
+def webhook_facts(endpoint: str, form: Mapping[str, str], facts: StepFacts, at: dt.datetime, *,
+                  first_menu: tuple[str, str | None] = ("leaflets", None)) -> Facts | None:
     """The facts of one answered webhook, or None for one that is not logged (not the caller's
-    leg, no CallSid). Never raises."""
+    leg, no CallSid). ``first_menu`` is the main menu's (stage, leaflet): the leaflet menu, or the
+    section menu of the only leaflet. Never raises."""
     call_sid = form.get("CallSid", "")[:64]
     if endpoint not in LOGGED_ENDPOINTS or not call_sid or facts.stage == "whisper":
         return None  # the whisper is the nurse's leg (another CallSid), not a call to the line
@@ -145,5 +148,5 @@ def webhook_facts(endpoint: str, form: Mapping[str, str], facts: StepFacts, at: 
         leaflet=facts.leaflet, section=facts.section, part=facts.part, started=endpoint == "voice.answer",
         key=facts.key, said=facts.said, read=facts.read, nurse_requested=facts.nurse_requested,
         nurse_closed=facts.nurse_closed, transfer_status=facts.transfer_status, message_left=facts.message_left,
-        callback_left=facts.callback_left,
+        callback_left=facts.callback_left, past_first_menu=(facts.stage, facts.leaflet) != first_menu,
     )

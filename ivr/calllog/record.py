@@ -1,10 +1,13 @@
-"""Write webhooks' facts: upsert each call's row and add its events, a batch a transaction.
+"""Write webhooks' facts: upsert each call's row and add its events, a batch a transaction; and
+the call's end from Twilio's status callback.
 
 Core statements, no ORM unit of work: this runs for every webhook, and the ORM's
 select-then-update cost more CPU than answering the webhook (see ``scripts/bench_webhook.py``).
 The call's row is an ``INSERT ... ON CONFLICT DO UPDATE`` (SQLite and PostgreSQL alike), so
-two webhooks of one call racing from two workers cannot collide, and a late, reordered
-webhook never moves the caller back.
+two webhooks of one call racing from two workers cannot collide, a late, reordered webhook
+never moves the caller back, and the status callback may come before or after the webhooks
+are written (it sets only its own columns; a row it makes has no webhooks, so the first
+webhook then sets where the caller was), and as often as Twilio sends it (the first wins).
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from ivr.calllog.facts import Facts
+from ivr.calllog.status import NO_WEBHOOK, CallEnd
 from ivr.store import Store
 from ivr.store.models import CallEvent, CallRecord
 
-__all__ = ["caller_hash", "record_batch"]
+__all__ = ["caller_hash", "record_batch", "record_call_end"]
 
 CALLS = cast(Table, CallRecord.__table__)
 EVENTS = cast(Table, CallEvent.__table__)
@@ -44,18 +48,24 @@ def _upsert(dialect: str) -> Insert:
     """The call's row: created by its first webhook, updated by every later one."""
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CALLS)
     new, old = statement.excluded, CALLS.c
-    later = new.ended_at >= old.ended_at  # else a late, reordered webhook: keep where the caller got to
+    # Else a late, reordered webhook: keep where the caller got to. A row the status callback
+    # made has no webhooks yet: the first one sets the place whatever the times.
+    later = or_(old.webhooks == 0, new.ended_at >= old.ended_at)
     moves_place = and_(later, or_(new.leaflet.is_not(None), new.stage == "leaflets"))  # else keep the last leaflet place
 
     def either(flag: str) -> ColumnElement[Any]:
         return or_(old[flag], new[flag])
 
     return statement.on_conflict_do_update(index_elements=[old.call_sid], set_={
+        # When the line first answered; a row the status callback made has its end less its length till then.
+        "started_at": case((or_(old.webhooks == 0, new.started_at < old.started_at), new.started_at),
+                           else_=old.started_at),
         "ended_at": case((later, new.ended_at), else_=old.ended_at),
         "stage": case((later, new.stage), else_=old.stage),
         **{name: case((moves_place, new[name]), else_=old[name]) for name in ("leaflet", "section", "part")},
         "webhooks": old.webhooks + 1,
-        **{flag: either(flag) for flag in ("nurse_requested", "nurse_closed", "message_left", "callback_left")},
+        **{flag: either(flag) for flag in ("nurse_requested", "nurse_closed", "message_left", "callback_left",
+                                          "past_first_menu")},
         **{name: case((new.transfer_status.is_not(None), new[name]), else_=old[name])
            for name in ("transfer_status", "transfer_at")},
     })
@@ -73,6 +83,7 @@ def _row(facts: Facts, secret: str) -> dict[str, object]:
         "nurse_requested": facts.nurse_requested, "nurse_closed": facts.nurse_closed,
         "transfer_status": facts.transfer_status, "transfer_at": facts.at if facts.transfer_status else None,
         "message_left": facts.message_left, "callback_left": facts.callback_left,
+        "past_first_menu": facts.past_first_menu,
     }
 
 
@@ -91,6 +102,9 @@ def _events(facts: Facts, seconds: float | None) -> list[dict[str, object]]:
             confidence=round(facts.said.confidence, 3))
     if (read := facts.read) is not None:
         add("read", leaflet=read.leaflet, section=read.section, part=read.part, rate=read.rate, seconds=seconds)
+    if facts.stage == "end" and facts.key is None and facts.said is None and facts.leaflet is not None:
+        # Twilio comes to the end of a section by itself only once its last part has played out.
+        add("end", leaflet=facts.leaflet, section=facts.section, part=facts.part)
     if facts.nurse_requested:
         add("nurse", leaflet=facts.leaflet, section=facts.section, detail="closed" if facts.nurse_closed else "open")
     if facts.transfer_status is not None:
@@ -127,3 +141,30 @@ def record_batch(store: Store, batch: Sequence[tuple[Facts, float | None]], *, s
             session.execute(upsert, rows)
         if events:
             session.execute(insert(EVENTS), events)
+
+
+def _end_upsert(dialect: str) -> Insert:
+    """The call's end: fills in its own columns once (the first status callback wins); a row it
+    makes is filled in by the webhooks that follow."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CALLS)
+    new, old = statement.excluded, CALLS.c
+    first = old.call_status.is_(None)
+    return statement.on_conflict_do_update(index_elements=[old.call_sid], set_={
+        name: case((first, new[name]), else_=old[name]) for name in ("call_status", "duration_seconds", "hung_up_at")
+    })
+
+
+_END_UPSERTS = {dialect: _end_upsert(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+def record_call_end(store: Store, end: CallEnd, *, secret: str) -> None:
+    """Record Twilio's final status of a call (idempotent on CallSid: a repeat changes nothing).
+    Written at once, not batched: it comes once a call. Raises StoreError when the database fails."""
+    started = end.started_at
+    with store.transaction(durable=False) as session:
+        session.execute(_END_UPSERTS[store.engine.dialect.name], [{
+            "call_sid": end.call_sid, "caller_hash": caller_hash(secret, end.caller), "started_at": started,
+            "ended_at": started, "stage": NO_WEBHOOK, "webhooks": 0, "nurse_requested": False,
+            "nurse_closed": False, "message_left": False, "callback_left": False, "past_first_menu": False,
+            "call_status": end.status, "duration_seconds": end.duration_seconds, "hung_up_at": end.ended_at,
+        }])

@@ -30,16 +30,16 @@ def _header(number: NumberOnAccount, account_sid: str) -> str:
     return f"{number.phone_number}{name} ({number.sid}) on Twilio account {account_sid}:"
 
 
-def _prepare(number_text: str) -> tuple[str, str, TwilioAccount]:
-    """(IVR_PUBLIC_URL, the number, the account), all checked before anything is sent to Twilio.
-    Raises what ``check_public_url``, ``check_number`` and :class:`TwilioAccount` raise."""
+def _prepare(number_text: str) -> tuple[str, str, str, TwilioAccount]:
+    """(IVR_PUBLIC_URL, IVR_FALLBACK_URL, the number, the account), all checked before anything is
+    sent to Twilio. Raises what ``check_public_url``, ``check_number`` and :class:`TwilioAccount` raise."""
     from ivr.number.account import TwilioAccount
     from ivr.number.webhooks import check_number, check_public_url
 
     settings = load_settings()
     public_url = check_public_url(settings.public_url)
     number = check_number(number_text.strip())
-    return public_url, number, TwilioAccount(settings)
+    return public_url, settings.fallback_url, number, TwilioAccount(settings)
 
 
 @click.group("twilio")
@@ -56,7 +56,8 @@ def twilio_group() -> None:
               help="First fetch IVR_PUBLIC_URL/healthz, to be sure the line answers there (5 s at most).")
 def connect_command(number_text: str, dry_run: bool, check: bool) -> None:
     """Point the number's calls at this line: its voice URL (POST /voice), fallback URL (POST
-    /voice/fallback) and call status callback (POST /voice/status), under IVR_PUBLIC_URL.
+    /voice/fallback, or IVR_FALLBACK_URL) and call status callback (POST /voice/status), under
+    IVR_PUBLIC_URL.
 
     Running it again changes nothing. Refuses, changing nothing, when IVR_PUBLIC_URL is not a
     plain https:// address, the credentials are missing or wrong, or the number is not on the account.
@@ -64,12 +65,12 @@ def connect_command(number_text: str, dry_run: bool, check: bool) -> None:
     from ivr.errors import TwilioNumberError
     from ivr.number.webhooks import check_reachable, compare
 
-    public_url, number, account = _prepare(number_text)
+    public_url, fallback_url, number, account = _prepare(number_text)
     if check:
         check_reachable(public_url)
         click.echo(f"{public_url}/healthz answers: the line is up there.")
     found = account.find(number)
-    rows = compare(found.settings, public_url)
+    rows = compare(found.settings, public_url, fallback_url)
     click.echo(_header(found, account.account_sid))
     for row in rows:
         change = f"{_shown(row.now)} (unchanged)" if row.matches else f"{_shown(row.now)} -> {_shown(row.wanted)}"
@@ -101,9 +102,9 @@ def status_command(ctx: click.Context, number_text: str) -> None:
     Exit status 0 when every field matches, 1 when any differs (or on an error)."""
     from ivr.number.webhooks import compare
 
-    public_url, number, account = _prepare(number_text)
+    public_url, fallback_url, number, account = _prepare(number_text)
     found = account.find(number)
-    rows = compare(found.settings, public_url)
+    rows = compare(found.settings, public_url, fallback_url)
     click.echo(_header(found, account.account_sid))
     for row in rows:
         if row.matches:
@@ -122,3 +123,25 @@ def status_command(ctx: click.Context, number_text: str) -> None:
     click.echo(f"Does not match IVR_PUBLIC_URL {public_url} ({len(differing)} field(s) differ): "
                f"{fix}`ivr twilio connect --number {number}`.")
     ctx.exit(1)
+
+
+@twilio_group.command("fallback-twiml")
+def fallback_twiml_command() -> None:
+    """Print the fallback's TwiML for a TwiML Bin or a static host (IVR_FALLBACK_URL): the emergency
+    sentence, then the nurses (IVR_NURSE_NUMBER, rung IVR_NURSE_RING_SECONDS), then "call again
+    later". Spoken by Twilio's <Say>; nothing else is needed while the line is down.
+
+    Print it again, and paste it again, after the nurses' number or the prompts change.
+    """
+    from ivr.errors import ConfigError
+    from ivr.fallback import static_twiml
+    from ivr.nurse.numbers import check_e164
+    from ivr.prompts import load_prompts
+
+    settings = load_settings()
+    problem = check_e164(settings.nurse_number)
+    if problem:
+        raise ConfigError(f"Expected the nurses' number in E.164 form like '+441632960001', got "
+                          f"'{settings.nurse_number}' in IVR_NURSE_NUMBER, which {problem}.",
+                          hint="The fallback puts callers through to it: set IVR_NURSE_NUMBER first.")
+    click.echo(static_twiml(load_prompts(settings.locale), settings), nl=False)

@@ -42,11 +42,12 @@ _HOST_RE = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
 _EXAMPLE = "https://ivr.example.org"
 
 
-def wanted(public_url: str) -> dict[str, str]:
-    """Each of :data:`FIELDS` as ``connect`` sets it ("" = none) for a checked public URL."""
+def wanted(public_url: str, fallback_url: str = "") -> dict[str, str]:
+    """Each of :data:`FIELDS` as ``connect`` sets it ("" = none) for a checked public URL; the
+    fallback is ``fallback_url`` (IVR_FALLBACK_URL: a second region, a TwiML Bin) when given."""
     return {
         "VoiceUrl": public_url + VOICE_PATH, "VoiceMethod": "POST",
-        "VoiceFallbackUrl": public_url + FALLBACK_PATH, "VoiceFallbackMethod": "POST",
+        "VoiceFallbackUrl": fallback_url or public_url + FALLBACK_PATH, "VoiceFallbackMethod": "POST",
         "StatusCallback": public_url + STATUS_PATH, "StatusCallbackMethod": "POST",
         "VoiceApplicationSid": "", "TrunkSid": "",
     }
@@ -65,9 +66,9 @@ class Row:
         return self.now == self.wanted
 
 
-def compare(current: Mapping[str, str], public_url: str) -> list[Row]:
+def compare(current: Mapping[str, str], public_url: str, fallback_url: str = "") -> list[Row]:
     """The number's settings (``current``, keyed by :data:`FIELDS`) against :func:`wanted`."""
-    target = wanted(public_url)
+    target = wanted(public_url, fallback_url)
     return [Row(name, current.get(name, ""), target[name]) for name in FIELDS]
 
 

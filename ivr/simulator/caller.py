@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
+from email.utils import format_datetime
 from typing import Literal
 
 import httpx
@@ -25,10 +28,12 @@ NurseMode = Literal["answer", "busy", "no-answer", "voicemail"]
 _index_cache: dict[str, SpeechIndex] = {}
 
 
-def call_params(from_number: str, to_number: str, account_sid: str = DEFAULT_ACCOUNT_SID) -> dict[str, str]:
-    """The form parameters Twilio sends with every webhook of an inbound call."""
+def call_params(from_number: str, to_number: str, account_sid: str = DEFAULT_ACCOUNT_SID,
+                call_sid: str | None = None) -> dict[str, str]:
+    """The form parameters Twilio sends with every webhook of an inbound call (a new CallSid
+    unless one is given)."""
     return {
-        "AccountSid": account_sid, "ApiVersion": "2010-04-01", "CallSid": new_sid("CA"),
+        "AccountSid": account_sid, "ApiVersion": "2010-04-01", "CallSid": call_sid or new_sid("CA"),
         "CallStatus": "ringing", "Direction": "inbound", "From": from_number, "Caller": from_number,
         "To": to_number, "Called": to_number, "FromCountry": "GB", "ToCountry": "GB",
     }
@@ -58,6 +63,8 @@ def simulate_call(
     audio_out: AudioOut | None = None,
     account_sid: str = DEFAULT_ACCOUNT_SID,
     api_base_url: str = DEFAULT_API_BASE_URL,
+    status_callback: str | None = None,
+    call_sid: str | None = None,
 ) -> Transcript:
     """Call ``url`` (the line's ``/voice``) as Twilio would, and return the transcript.
 
@@ -68,6 +75,9 @@ def simulate_call(
     ``account_sid`` is the call's AccountSid, and a <Record>ed message's RecordingUrl is
     ``<api_base_url>/2010-04-01/Accounts/<account_sid>/Recordings/RE...`` (give the line's
     TWILIO_ACCOUNT_SID and TWILIO_API_BASE_URL to have a fake Twilio serve the recording).
+    ``status_callback``: once the call is over, post Twilio's call status callback there
+    (``completed``, with CallDuration: the call's length on the transcript's clock, rounded up).
+    ``call_sid``: the call's CallSid (default: a new one).
 
     Never raises for anything the line does: HTTP errors, invalid TwiML, bad audio and unknown
     verbs are error events in the transcript (``.failed``), as Twilio would log them.
@@ -75,7 +85,7 @@ def simulate_call(
     scripted = keys is None or not hasattr(keys, "listen")
     source: KeySource = ScriptedKeys(keys or []) if scripted else keys  # type: ignore[arg-type,assignment]
     transcript = Transcript(on_event=on_event)
-    params = call_params(from_number, to_number, account_sid)
+    params = call_params(from_number, to_number, account_sid, call_sid)
     with httpx.Client(transport=transport) as client:
         wire = Wire(token, params, client=client)
         runner = Runner(
@@ -83,7 +93,18 @@ def simulate_call(
             keys=source, nurse=lambda number: nurse, audio_out=audio_out, api_base_url=api_base_url,
         )
         _run(runner, Next(Request(url)), transcript, max_steps)
+        if status_callback:
+            _call_ended(wire, Request(status_callback), transcript)
     return transcript
+
+
+def _call_ended(wire: Wire, request: Request, transcript: Transcript) -> None:
+    """Twilio's call status callback once the call is over: the call's parameters, its final
+    status, its length (whole seconds, rounded up) and when it ended."""
+    params = {**wire.call_params, "CallStatus": "completed", "CallDuration": str(math.ceil(transcript.clock)),
+              "Timestamp": format_datetime(dt.datetime.now(dt.UTC)), "CallbackSource": "call-progress-events",
+              "SequenceNumber": "0"}
+    _callback(wire, request, params, transcript)
 
 
 def _run(runner: Runner, first: Next, transcript: Transcript, max_steps: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urljoin
 
 import click
 
@@ -35,7 +36,8 @@ def _mask(number: str) -> str:
 @click.option("--urls", is_flag=True, help="Also show every request Twilio would make.")
 def call_command(url: str, keys: str | None, from_number: str, nurse: str, play: bool, urls: bool) -> None:
     """Call the line without a phone: signed requests as Twilio makes them, TwiML followed,
-    and a transcript with a running clock of the audio heard.
+    and a transcript with a running clock of the audio heard. When the call is over, Twilio's
+    call status callback goes to /voice/status on the same host (as `ivr twilio connect` sets it).
 
     Exits 1 when the call failed (an HTTP error, invalid TwiML, a bad audio file).
     """
@@ -67,7 +69,7 @@ def call_command(url: str, keys: str | None, from_number: str, nurse: str, play:
 
     click.echo(f"Calling {url} from {_mask(from_number)} (nurse: {nurse})")
     transcript = simulate_call(url, token=token, keys=source, from_number=from_number, nurse=nurse,  # type: ignore[arg-type]
-                               on_event=show, audio_out=audio_out)
+                               on_event=show, audio_out=audio_out, status_callback=urljoin(url, "/voice/status"))
     click.echo(f"Call over after {format_clock(transcript.clock).strip()} on the line.")
     if transcript.failed:
         first = transcript.errors[0].text if transcript.errors else "the call failed"

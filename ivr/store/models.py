@@ -92,9 +92,12 @@ class CallbackRequest(Base):
 
 
 class CallRecord(Base):
-    """One telephone call, built up best effort from its webhooks. Twilio's call status callback is
-    not configured, so the last webhook's time is taken as the end and its place as where the
-    caller hung up. The caller's number is kept only as a keyed hash (repeat callers are counted)."""
+    """One telephone call, built up best effort from its webhooks, and closed by Twilio's call
+    status callback (``/voice/status``): its final ``call_status``, ``duration_seconds``
+    (CallDuration) and ``hung_up_at``. Either may arrive first: a row made by the status callback
+    has no webhooks yet, and the first webhook then sets where the caller was. ``stage`` is the
+    place of the last webhook, so once the call is over it is where the caller hung up. The
+    caller's number is kept only as a keyed hash (repeat callers are counted)."""
 
     __tablename__ = "calls"
 
@@ -114,12 +117,17 @@ class CallRecord(Base):
     message_left: Mapped[bool] = mapped_column(Boolean, default=False)
     callback_left: Mapped[bool] = mapped_column(Boolean, default=False)
     webhooks: Mapped[int] = mapped_column(Integer, default=0)
+    past_first_menu: Mapped[bool] = mapped_column(Boolean, default=False)  # reached anything beyond the main menu
+    call_status: Mapped[str | None] = mapped_column(String(16))  # Twilio's final CallStatus: completed, busy...
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)  # Twilio's CallDuration
+    hung_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # when the call really ended
 
 
 class CallEvent(Base):
-    """Something that happened in a call: a leaflet part started ("read"), a key pressed ("key";
-    never the digits of a phone number), the nurse line reached ("nurse"), a transfer's outcome
-    ("dial"), a message or call-back left."""
+    """Something that happened in a call: a leaflet part started ("read"), the end of a section
+    reached without a key ("end": its last part was heard to the end), a key pressed ("key"; never
+    the digits of a phone number), the nurse line reached ("nurse"), a transfer's outcome ("dial"),
+    a message or call-back left."""
 
     __tablename__ = "call_events"
 

@@ -18,11 +18,12 @@ from flask import Flask, Response, current_app, g, request
 
 from ivr.calllog import CallLogWriter, webhook_facts
 from ivr.calllog.facts import Read
+from ivr.calllog.listening import Lengths
 from ivr.dialogue.steps import leaflet_part_id
 from ivr.runtime import Runtime, current_runtime
 from ivr.store.models import utcnow
 
-__all__ = ["WEBHOOK_BLUEPRINTS", "flush", "init_app", "part_seconds"]
+__all__ = ["WEBHOOK_BLUEPRINTS", "current_lengths", "flush", "init_app", "part_seconds", "section_lengths"]
 
 log = logging.getLogger(__name__)
 WEBHOOK_BLUEPRINTS = ("voice", "voice_legacy")
@@ -46,6 +47,29 @@ def part_seconds(runtime: Runtime, durations: Mapping[tuple[str, str], float], r
     return round(len(section.parts[read.part - 1].split()) / WORDS_PER_SECOND.get(read.rate, 2.5), 2)
 
 
+def section_lengths(runtime: Runtime) -> Lengths:
+    """How long each part of a section takes to say at a rate (:func:`part_seconds`), worked out
+    once per section; None for a section the content does not have."""
+    durations = _durations(runtime)
+    found: dict[tuple[str, int, str], tuple[float, ...] | None] = {}
+
+    def lengths(slug: str, number: int, rate: str) -> tuple[float, ...] | None:
+        key = (slug, number, rate)
+        if key not in found:
+            leaflet = runtime.catalogue.by_slug(slug)
+            section = leaflet.section(number) if leaflet is not None else None
+            found[key] = None if section is None else tuple(
+                part_seconds(runtime, durations, Read(slug, number, part, rate)) or 0.0
+                for part in range(1, len(section.parts) + 1))
+        return found[key]
+
+    return lengths
+
+
+def current_lengths() -> Lengths:
+    return current_app.extensions["ivr.lengths"]
+
+
 def flush() -> None:
     """Wait (a few seconds at most) for this process's call-log facts to be written."""
     writer: CallLogWriter = current_app.extensions["ivr.calllog"]
@@ -56,8 +80,11 @@ def flush() -> None:
 def init_app(app: Flask) -> None:
     """Log the calls answered by ``app`` (its voice and nurse blueprints)."""
     durations = _durations(app.extensions["ivr.runtime"])
+    app.extensions["ivr.lengths"] = section_lengths(app.extensions["ivr.runtime"])
     writer = app.extensions["ivr.calllog"] = CallLogWriter(
         app.extensions["ivr.store"], str(app.secret_key))
+    top = app.extensions["ivr.engine"].leaflets.top()
+    first_menu = (top.kind, top.slug or None)  # the main menu: "never got past it" is counted from here
 
     @app.after_request
     def _log_call(response: Response) -> Response:
@@ -65,7 +92,7 @@ def init_app(app: Flask) -> None:
         if request.blueprint not in WEBHOOK_BLUEPRINTS or response.status_code != 200 or step is None:
             return response  # refused (403) requests are not calls; a fault's apology moves nothing on
         try:
-            facts = webhook_facts(request.endpoint or "", request.form, step, utcnow())
+            facts = webhook_facts(request.endpoint or "", request.form, step, utcnow(), first_menu=first_menu)
             if facts is None:
                 return response
             runtime = current_runtime()

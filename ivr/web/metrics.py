@@ -1,8 +1,11 @@
 """``GET /metrics``: the line's figures in Prometheus' text format (``prometheus-client``).
 
 Counters: calls, key presses by menu, nurse requests (open / closed), transfers by outcome,
-messages and call-backs left; a histogram of webhook latency by endpoint; a gauge of leaflet
-parts that have no rendered audio (a failed or missing ``ivr render``: callers hear <Say>).
+messages and call-backs left, calls ended by Twilio's final status, answers of the fallback; a
+histogram of webhook latency by endpoint, and of call length (Twilio's CallDuration); a gauge of
+leaflet parts that have no rendered audio (a failed or missing ``ivr render``: callers hear <Say>);
+and the listening analytics over the last 7, 30 and 90 days, from the call log
+(:mod:`ivr.web.metrics_listening`).
 
 Several gunicorn workers each count their own calls, so the counters use prometheus-client's
 multiprocess mode: each worker writes to files in ``PROMETHEUS_MULTIPROC_DIR`` and a scrape adds
@@ -29,17 +32,22 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 
 from ivr.calllog.facts import Facts
+from ivr.calllog.status import CallEnd
 from ivr.dialogue.steps import KINDS
 from ivr.runtime import Runtime
 from ivr.speech.manifest import RATES
 from ivr.speech.sources import leaflet_utterances
 
-__all__ = ["init_app", "observe_facts"]
+__all__ = ["init_app", "observe_call_end", "observe_facts", "observe_fallback"]
 
 log = logging.getLogger(__name__)
 MENUS = frozenset(KINDS)  # every position kind a key can be pressed at
 OUTCOMES = frozenset({"answered", "busy", "no-answer", "failed", "canceled", "not-bridged"})
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
+CALL_BUCKETS = (15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600)  # seconds: most calls are a few minutes
+STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+FALLBACK_DOCUMENTS = frozenset({"open", "closed", "dialled-answered", "dialled-busy", "dialled-no-answer", "recorded",
+                                "nothing-recorded"})
 
 
 def _start_time(pid: int) -> str:
@@ -80,7 +88,11 @@ class _Metrics:
     transfers: Any
     left: Any
     latency: Any
+    call_ends: Any
+    call_seconds: Any
+    fallback: Any
     missing_audio: int
+    listening: Any = None  # the collector of the listening figures (from the database)
 
 
 def _build(instance_dir: Path, runtime: Runtime) -> _Metrics:
@@ -107,6 +119,13 @@ def _build(instance_dir: Path, runtime: Runtime) -> _Metrics:
         left=Counter("ivr_messages", "Messages and call-back requests left.", ["kind"], registry=registry),
         latency=Histogram("ivr_webhook_seconds", "Time to answer a Twilio webhook, by endpoint.", ["endpoint"],
                           buckets=LATENCY_BUCKETS, registry=registry),
+        call_ends=Counter("ivr_call_ends", "Calls ended, by Twilio's final CallStatus (from the status callback).",
+                          ["status"], registry=registry),
+        call_seconds=Histogram("ivr_call_duration_seconds", "Length of calls (Twilio's CallDuration, from the status "
+                               "callback): the average over any period is rate(_sum) / rate(_count).",
+                               buckets=CALL_BUCKETS, registry=registry),
+        fallback=Counter("ivr_fallback_answers", "Answers from /voice/fallback (Twilio could not get TwiML from the "
+                         "line), by document: open, closed, dialled-..., recorded.", ["document"], registry=registry),
         missing_audio=missing,
     )
 
@@ -138,6 +157,30 @@ def observe_facts(facts: Facts) -> None:
         log.exception("metrics: could not count %s", facts.endpoint)
 
 
+def observe_call_end(end: CallEnd) -> None:
+    """Count a call's end (from the status callback). Never raises."""
+    metrics = _metrics()
+    if metrics is None:
+        return
+    try:
+        metrics.call_ends.labels(end.status if end.status in STATUSES else "other").inc()
+        if end.duration_seconds is not None:
+            metrics.call_seconds.observe(end.duration_seconds)
+    except Exception:
+        log.exception("metrics: could not count the end of a call")
+
+
+def observe_fallback(document: str) -> None:
+    """Count one answer of the fallback (which document). Never raises."""
+    metrics = _metrics()
+    if metrics is None:
+        return
+    try:
+        metrics.fallback.labels(document if document in FALLBACK_DOCUMENTS else "other").inc()
+    except Exception:
+        log.exception("metrics: could not count a fallback answer")
+
+
 def _allowed(mode: str, token: str) -> bool:
     if mode == "open":
         return True
@@ -167,6 +210,8 @@ def _exposition(metrics: _Metrics) -> bytes:
     else:
         registry.register(_Collect(metrics.registry))
     registry.register(_Audio())
+    if metrics.listening is not None:
+        registry.register(metrics.listening)
     return generate_latest(registry)
 
 
@@ -185,6 +230,11 @@ def init_app(app: Flask) -> None:
     settings = app.extensions["ivr.runtime"].settings
     mode, token = settings.metrics, settings.metrics_token
     metrics = _build(settings.instance_dir, app.extensions["ivr.runtime"])
+    from ivr.web.calllog import flush
+    from ivr.web.metrics_listening import ListeningGauges
+
+    metrics.listening = ListeningGauges(app.extensions["ivr.store"], app.extensions["ivr.runtime"].catalogue,
+                                        app.extensions["ivr.lengths"], flush)
     app.extensions["ivr.metrics"] = metrics
 
     @app.before_request

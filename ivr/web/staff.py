@@ -4,7 +4,9 @@ Server-rendered HTML with no script, for call-centre staff and screen-reader use
 and every recording needs a signed-in staff user (:mod:`ivr.web.staff_auth`): pages redirect to
 the sign-in page, recordings answer 401. Every form carries a CSRF token.
 
-    GET  /staff/                       dashboard
+    GET  /staff/?days=7|30|90          dashboard, over the last 7, 30 (the default) or 90 days
+    GET  /staff/export/sections.csv?days=N   listening by leaflet section over the period, as CSV
+    GET  /staff/export/calls.csv?days=N      one row per call of the period, as CSV
     GET  /staff/login, POST            sign in (back-off after failures per name and address, and per address)
     POST /staff/logout                 sign out
     GET  /staff/queue                  open call-backs and messages, newest first
@@ -38,7 +40,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WebResponse
 
-from ivr.calllog.stats import PERIOD_DAYS, dashboard
+from ivr.calllog.export import calls_csv, sections_csv
+from ivr.calllog.stats import PERIOD_DAYS, PERIODS, Dashboard, Period, dashboard
 from ivr.errors import StoreError
 from ivr.nurse.hours import LONDON
 from ivr.nurse.numbers import mask_number
@@ -184,15 +187,48 @@ def logout() -> WebResponse:
     return redirect(url_for("staff.login"))
 
 
-@bp.get("/")
-def dashboard_page() -> str:
-    runtime = current_runtime()
+def _days() -> int:
+    """The period chosen (``?days=``): one of PERIODS, else the default."""
+    days = request.args.get("days", "")
+    return int(days) if days in {str(d) for d in PERIODS} else PERIOD_DAYS
+
+
+def _figures(days: int) -> tuple[Dashboard, Period, dt.datetime]:
+    """(the figures, the call log they come from, now). StoreError if the database fails."""
     calllog.flush()  # this worker's last moments of calls, so a call just made counts
     now = utcnow()
-    figures = dashboard(_store(), runtime.catalogue, now)
+    figures, period = dashboard(_store(), current_runtime().catalogue, now, lengths=calllog.current_lengths(),
+                                days=days)
+    return figures, period, now
+
+
+@bp.get("/")
+def dashboard_page() -> str:
+    days = _days()
+    figures, _period, now = _figures(days)
     transfer_top = max((answered + missed for _, answered, missed in figures.transfers_by_hour), default=0)
-    return render_template("staff/dashboard.html", d=figures, period=PERIOD_DAYS, transfer_top=transfer_top,
+    return render_template("staff/dashboard.html", d=figures, period=days, periods=PERIODS, transfer_top=transfer_top,
                            failures=failed_sign_ins(_store(), now - FAILURES_SHOWN))
+
+
+def _csv_download(text: str, name: str, days: int, now: dt.datetime) -> Response:
+    filename = f"{name}-last-{days}-days-to-{now.astimezone(LONDON).date().isoformat()}.csv"
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/export/sections.csv")
+def sections_export() -> Response:
+    days = _days()
+    figures, _period, now = _figures(days)
+    return _csv_download(sections_csv(figures, now), "listening-by-section", days, now)
+
+
+@bp.get("/export/calls.csv")
+def calls_export() -> Response:
+    days = _days()
+    figures, period, now = _figures(days)
+    calls = [c for c in period.calls if c.started_at >= figures.since]
+    return _csv_download(calls_csv(calls, current_runtime().catalogue), "calls", days, now)
 
 
 @bp.get("/queue")
