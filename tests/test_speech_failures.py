@@ -14,7 +14,7 @@ import pytest
 
 from ivr.content.catalogue import load_catalogue
 
-from .conftest import PROJECT
+from .conftest import PROJECT, TEST_LEAFLETS
 
 SEED = "cryotherapy-for-kidney-cancer"
 IVR = str(Path(sys.executable).parent / "ivr")
@@ -31,7 +31,7 @@ def ivr_render(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 def test_unknown_voice_names_every_part_and_exits_non_zero(tmp_path):
     parts = [f"leaflet/{SEED}/{s.number}/{n}" for s in (lambda lf: (lf.intro, *lf.sections))(
-        load_catalogue(PROJECT / "leaflets").by_slug(SEED)) for n in range(1, len(s.parts) + 1)]
+        load_catalogue(TEST_LEAFLETS).by_slug(SEED)) for n in range(1, len(s.parts) + 1)]
 
     result = ivr_render("--leaflet", SEED, "--rate", "normal",
                         IVR_AUDIO_DIR=str(tmp_path), IVR_VOICE="gmw/en-gb-x-nosuchvoice")
@@ -47,7 +47,7 @@ def test_unknown_voice_names_every_part_and_exits_non_zero(tmp_path):
 def test_timeout_fails_only_what_is_missing_and_keeps_the_rest(seed_audio, tmp_path):
     leaflets = tmp_path / "leaflets"
     leaflets.mkdir()
-    text = (PROJECT / "leaflets" / f"{SEED}.md").read_text(encoding="utf-8")
+    text = (TEST_LEAFLETS / f"{SEED}.md").read_text(encoding="utf-8")
     (leaflets / f"{SEED}.md").write_text(text.replace("See how and when", "See when and how", 1), encoding="utf-8")
     audio = tmp_path / "audio"
     shutil.copytree(seed_audio.audio_dir, audio)
@@ -94,3 +94,16 @@ def test_a_file_not_spoken_at_its_rate_is_a_synthesis_error(tmp_path):
     with pytest.raises(SynthesisError, match="rate setting was not applied"):
         _check_rate(text, path, 80)
     _check_rate("Too short to judge.", path, 300)
+
+
+def test_a_sentence_of_short_words_at_its_rate_is_not_mistaken_for_a_rate_left_unapplied(tmp_path):
+    """eSpeak's words a minute assume words of average length: thirteen one-syllable words at the
+    prompts' rate once measured 224 words a minute against 140 and failed the render."""
+    from ivr.speech.synth import PROMPT_RATE_SETTINGS, Synthesiser, SynthesisError, _check_rate
+
+    text = "You can press a key as soon as you hear the choice you want."
+    path = tmp_path / "short-words.wav"
+    rate = PROMPT_RATE_SETTINGS["normal"]
+    Synthesiser().render(text, path, voice="gmw/en-gb-x-rp", rate=rate)  # checks the rate itself
+    with pytest.raises(SynthesisError, match="rate setting was not applied"):
+        _check_rate(text, path, rate * 3)  # and a rate really left unapplied is still caught

@@ -19,6 +19,7 @@ import difflib
 import functools
 import importlib.metadata
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ PROMPT_RATE_SETTINGS: dict[Rate, int] = {"normal": 140, "slow": 104}
 # fewer words is too short to judge. A slow part at the default rate measured 1.75x.
 RATE_TOLERANCE = (0.5, 1.6)
 RATE_CHECK_MIN_WORDS = 12
+SYLLABLES_PER_WORD = 1.5  # in ordinary English prose; what eSpeak's words-a-minute assume
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 
 
 class SynthesisError(Exception):
@@ -173,10 +176,27 @@ def _check_rate(text: str, path: Path, rate: int) -> None:
     """SynthesisError when the file's speaking rate shows the rate setting was not applied."""
     import soundfile
 
-    words = len(text.split())
-    if words < RATE_CHECK_MIN_WORDS:
+    words = text.split()
+    if len(words) < RATE_CHECK_MIN_WORDS:
         return
-    spoken = words / soundfile.info(os.fspath(path)).duration * 60
+    # eSpeak's rate is in words of average length: a sentence of short words ("You can press a
+    # key as soon as you hear the choice you want") is spoken at more words a minute than the
+    # setting. Count in average words (syllables / SYLLABLES_PER_WORD) so length is not mistaken
+    # for a rate left unapplied.
+    average_words = sum(_syllables(word) for word in words) / SYLLABLES_PER_WORD
+    spoken = average_words / soundfile.info(os.fspath(path)).duration * 60
     low, high = RATE_TOLERANCE
     if not low * rate <= spoken <= high * rate:
         raise SynthesisError(f"spoke at {spoken:.0f} words a minute, not about {rate}: the rate setting was not applied")
+
+
+def _syllables(word: str) -> int:
+    """Roughly how many syllables ``word`` has: its vowel groups, less a silent final e (at least 1;
+    digits count one a character, as eSpeak says each)."""
+    word = word.lower()
+    digits = sum(c.isdigit() for c in word)
+    letters = "".join(c for c in word if c.isalpha())
+    groups = len(_VOWEL_GROUPS.findall(letters))
+    if letters.endswith("e") and not letters.endswith(("le", "ee")) and groups > 1:
+        groups -= 1
+    return max(1, groups + digits)
