@@ -11,6 +11,9 @@ from ivr import create_app
 PROJECT = Path(__file__).resolve().parent.parent
 # The seed leaflet's page as copied, kept in the repository beside the leaflet (its source_file).
 SEED_SOURCE = PROJECT / "leaflets" / "sources" / "cryotherapy-for-kidney-cancer.txt"
+# The leaflets the tests run the line on: a copy of the seed of their own, so that the project's
+# leaflets/ folder can grow (a second leaflet dropped in) without changing what the tests hear.
+TEST_LEAFLETS = PROJECT / "tests" / "fixtures" / "leaflets-one"
 
 
 @pytest.fixture
@@ -26,6 +29,7 @@ def app_config(instance_dir: Path) -> dict[str, object]:
     return {
         "TESTING": True,
         "IVR_INSTANCE_DIR": str(instance_dir),
+        "IVR_LEAFLETS_DIR": str(TEST_LEAFLETS),
         "TWILIO_AUTH_TOKEN": "test-auth-token",
         "IVR_NURSE_NUMBER": "+441632960001",
         "IVR_NURSE_HOURS": "always",
@@ -86,7 +90,8 @@ class LiveServer:
 def start_server(env_overrides: Mapping[str, object], tmp_path: Path, *, workers: int = 1) -> LiveServer:
     """Start ``gunicorn 'ivr:create_app()'`` with these settings; wait until it accepts connections."""
     port = free_port()
-    env = {**os.environ, **{k: str(v) for k, v in env_overrides.items() if k.startswith(("IVR_", "TWILIO_"))}}
+    settings = {k: str(v) for k, v in env_overrides.items() if k.startswith(("IVR_", "TWILIO_"))}
+    env = {**os.environ, "IVR_LEAFLETS_DIR": str(TEST_LEAFLETS), **settings}
     log_path = tmp_path / f"server-{port}.log"
     log_file = log_path.open("w")
     process = subprocess.Popen(
@@ -123,7 +128,7 @@ def live_server(app_config: dict[str, object], tmp_path: Path) -> Iterator[LiveS
 
 @pytest.fixture(scope="session")
 def rendered_audio_dir() -> Path:
-    """Render every leaflet part and prompt of the real project content into the project's own
+    """Render every leaflet part of the test leaflets and every prompt into the project's own
     audio folder (content-addressed: a quick no-op when it is current) and return its path.
     Fails the tests that use it, naming the parts, if any part cannot be rendered."""
     from ivr.config import load_settings
@@ -132,7 +137,7 @@ def rendered_audio_dir() -> Path:
     from ivr.speech.render import render_missing
 
     settings = load_settings({
-        "IVR_AUDIO_DIR": str(PROJECT / "audio"), "IVR_LEAFLETS_DIR": str(PROJECT / "leaflets"),
+        "IVR_AUDIO_DIR": str(PROJECT / "audio"), "IVR_LEAFLETS_DIR": str(TEST_LEAFLETS),
         "TWILIO_AUTH_TOKEN": "test-auth-token",  # no development token written by the tests
     })
     render_missing(settings, load_catalogue(settings.leaflets_dir), load_prompts(settings.locale), progress=False)
@@ -156,7 +161,7 @@ def seed_audio(tmp_path_factory: pytest.TempPathFactory) -> SeedAudio:
 
     audio_dir = tmp_path_factory.mktemp("seed-audio")
     settings = load_settings({
-        "IVR_AUDIO_DIR": str(audio_dir), "IVR_LEAFLETS_DIR": str(PROJECT / "leaflets"),
+        "IVR_AUDIO_DIR": str(audio_dir), "IVR_LEAFLETS_DIR": str(TEST_LEAFLETS),
         "TWILIO_AUTH_TOKEN": "test-auth-token",
     })
     report = render_missing(

@@ -15,7 +15,7 @@ from ivr.content.leaflet_approval import approve_leaflet
 from ivr.content.speech_text import leaflet_speech
 from ivr.errors import ConfigError
 
-from .conftest import PROJECT
+from .conftest import TEST_LEAFLETS
 
 TODAY = dt.date(2025, 6, 1)
 
@@ -162,7 +162,7 @@ def test_ivr_check_names_the_line_of_a_broken_leaflet(tmp_path):
 
 
 def test_ivr_check_on_the_real_content_passes_in_development_with_warnings(tmp_path):
-    result = CliRunner().invoke(main, ["check"], env=_env(tmp_path, PROJECT / "leaflets", token=""))
+    result = CliRunner().invoke(main, ["check"], env=_env(tmp_path, TEST_LEAFLETS, token=""))
     assert result.exit_code == 0, result.output
     assert "warning: " in result.output and "cryotherapy-for-kidney-cancer.md:4: review overdue: due 2022-01-17" \
         in result.output
@@ -171,9 +171,9 @@ def test_ivr_check_on_the_real_content_passes_in_development_with_warnings(tmp_p
 
 @pytest.mark.parametrize(("token", "args"), [("test-auth-token", []), ("", ["--service"])])
 def test_ivr_check_for_service_makes_overdue_and_unapproved_errors(tmp_path, token, args):
-    result = CliRunner().invoke(main, ["check", *args], env=_env(tmp_path, PROJECT / "leaflets", token=token))
+    result = CliRunner().invoke(main, ["check", *args], env=_env(tmp_path, TEST_LEAFLETS, token=token))
     assert result.exit_code == 1, result.output
-    assert "error: " + str(PROJECT / "leaflets" / "cryotherapy-for-kidney-cancer.md") + ":4: review overdue" \
+    assert "error: " + str(TEST_LEAFLETS / "cryotherapy-for-kidney-cancer.md") + ":4: review overdue" \
         in result.output
     assert "cryotherapy-for-kidney-cancer.md:1: not approved" in result.output
     assert "the wording of the en-GB prompts is not approved" in result.output

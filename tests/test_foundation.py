@@ -10,11 +10,11 @@ from ivr.content.leaflet import BulletList, parse_leaflet
 from ivr.errors import ConfigError, LeafletFormatError, PromptError
 from ivr.prompts import load_prompts
 
-from .conftest import PROJECT
+from .conftest import TEST_LEAFLETS
 
 
 def test_seed_leaflet_loads_with_sections_and_review_date():
-    catalogue = load_catalogue(PROJECT / "leaflets")
+    catalogue = load_catalogue(TEST_LEAFLETS)
     leaflet = catalogue.by_slug("cryotherapy-for-kidney-cancer")
     assert leaflet is not None
     assert [s.title for s in leaflet.sections] == [
@@ -25,7 +25,7 @@ def test_seed_leaflet_loads_with_sections_and_review_date():
 
 
 def test_bullets_join_their_lead_in():
-    source = load_catalogue(PROJECT / "leaflets").sources[0]
+    source = load_catalogue(TEST_LEAFLETS).sources[0]
     side_effects = source.sections[3]
     assert any(isinstance(b, BulletList) and len(b.items) == 4 for b in side_effects.blocks)
 

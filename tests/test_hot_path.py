@@ -19,7 +19,7 @@ from ivr.prompts import load_prompts
 from ivr.speech.sources import speech_items
 from ivr.web.twilio_hooks import signature_matches
 
-from .conftest import PROJECT, start_server
+from .conftest import TEST_LEAFLETS, start_server
 
 TOKEN = "test-auth-token"
 CALL = {"CallSid": "CA0123456789abcdef", "AccountSid": "ACtest", "From": "+447700900123",
@@ -67,7 +67,7 @@ def _full_manifest(folder: Path) -> Path:
     """A manifest naming a file for everything the line can say (TwiML only: no files needed)."""
     folder.mkdir(parents=True)
     settings = load_settings({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_NURSE_NUMBER": "+441632960001"})
-    catalogue = load_catalogue(PROJECT / "leaflets")
+    catalogue = load_catalogue(TEST_LEAFLETS)
     items = speech_items(catalogue, load_prompts("en-GB"), settings)
     entries = [{"id": u.id, "rate": rate, "text": u.text, "file": f"{n:016x}{rate == 'slow':016x}.wav", "duration": 1.0}
                for n, u in enumerate(items) for rate in ("normal", "slow")]

@@ -28,7 +28,7 @@ from ivr.speech.manifest import load_manifest
 from ivr.web.copy import COPY_DIR, load_copy
 from ivr.web.leaflet_pages import build_pages, hours_in_words, length_words, review_overdue
 
-from .conftest import PROJECT
+from .conftest import PROJECT, TEST_LEAFLETS
 
 SLUG = "cryotherapy-for-kidney-cancer"
 PAGE = f"/leaflets/{SLUG}"
@@ -89,7 +89,7 @@ def test_index_lists_every_leaflet_with_its_review_date(web):
     html = page_html(web, "/leaflets/")
     assert html.texts("h1") == ["Patient information leaflets"]
     links = {e["attrs"]["href"]: " ".join(e["text"].split()) for e in html.all("a")}
-    for leaflet in load_catalogue(PROJECT / "leaflets").sources:
+    for leaflet in load_catalogue(TEST_LEAFLETS).sources:
         assert links[f"/leaflets/{leaflet.slug}"] == leaflet.title
     assert any("Last reviewed 17 January 2019" in text for text in html.texts("li"))
 
@@ -108,7 +108,7 @@ def test_leaflet_page_shows_the_written_text_not_the_speech_text(web):
     assert "urine leakage" in html.texts("li")
     assert "Last reviewed 17 January 2019." in html.texts("p")
     assert "Source: Copied from a cancer charity's patient information web page." in html.texts("p")
-    references = load_leaflet(PROJECT / "leaflets" / f"{SLUG}.md").references
+    references = load_leaflet(TEST_LEAFLETS / f"{SLUG}.md").references
     ordered = next(e for e in html.all("ol"))
     assert all(reference in " ".join(ordered["text"].split()) for reference in references)
 
@@ -165,7 +165,7 @@ def test_lengths_in_words(seconds, words):
 
 
 def test_overdue_for_review_after_three_years():
-    leaflet = load_leaflet(PROJECT / "leaflets" / f"{SLUG}.md")  # last reviewed 17 January 2019
+    leaflet = load_leaflet(TEST_LEAFLETS / f"{SLUG}.md")  # last reviewed 17 January 2019
     assert not review_overdue(leaflet, dt.date(2022, 1, 17))  # three years to the day
     assert review_overdue(leaflet, dt.date(2022, 1, 18))
 
@@ -186,7 +186,7 @@ def test_every_section_has_a_player_at_each_speed(web, seed_audio):
     assert [p["attrs"]["data-rate"] for p in players] == ["normal", "slow"] * (1 + len(SECTION_TITLES))
     assert all(p["attrs"]["src"].startswith("/leaflets/audio/") and "controls" in p["attrs"] for p in players)
     assert len({p["attrs"]["src"] for p in players}) == len(players)
-    intro = load_catalogue(PROJECT / "leaflets").by_slug(SLUG).intro
+    intro = load_catalogue(TEST_LEAFLETS).by_slug(SLUG).intro
     manifest, copy = load_manifest(seed_audio.audio_dir), load_copy("en-GB")
     lengths = [length_words(joined_seconds([manifest.find(text, rate).duration for text in intro.parts]), copy)
                for rate in ("normal", "slow")]
@@ -248,7 +248,7 @@ def test_the_etag_changes_with_the_leaflet_the_audio_and_the_settings_shown(seed
     assert etag({**seeded_config, "IVR_NURSE_HOURS": "Mon-Fri 08:00-17:00"}) != base
     assert etag({**app_config, "IVR_AUDIO_DIR": str(tmp_path / "no-audio")}) != base
     leaflets = tmp_path / "leaflets"
-    shutil.copytree(PROJECT / "leaflets", leaflets)
+    shutil.copytree(TEST_LEAFLETS, leaflets)
     source = leaflets / f"{SLUG}.md"
     source.write_text(source.read_text().replace("urine leakage", "leakage of urine"))
     assert etag({**seeded_config, "IVR_LEAFLETS_DIR": str(leaflets)}) != base
@@ -279,7 +279,7 @@ def audio_sources(client) -> list[str]:
 
 
 def test_section_audio_is_its_parts_joined_as_16_bit_pcm(web, seed_audio):
-    catalogue = load_catalogue(PROJECT / "leaflets")
+    catalogue = load_catalogue(TEST_LEAFLETS)
     manifest = load_manifest(seed_audio.audio_dir)
     section = catalogue.by_slug(SLUG).sections[3]  # "Side effects": four parts
     response = web.get(audio_sources(web)[2 + 2 * 3 + 1])  # that section's slow player
@@ -329,7 +329,7 @@ def test_a_missing_part_file_is_a_503_and_logged(seeded_config, seed_audio, tmp_
 def test_a_part_missing_at_start_leaves_that_player_out_and_is_logged(seeded_config, seed_audio, tmp_path, caplog):
     audio_dir = tmp_path / "audio"
     shutil.copytree(seed_audio.audio_dir, audio_dir)
-    speech = load_catalogue(PROJECT / "leaflets").by_slug(SLUG)
+    speech = load_catalogue(TEST_LEAFLETS).by_slug(SLUG)
     (audio_dir / load_manifest(audio_dir).find(speech.sections[0].parts[1], "normal").file).unlink()
     html = page_html(create_app({**seeded_config, "IVR_AUDIO_DIR": str(audio_dir)}).test_client())
     section_1 = [p["attrs"]["data-rate"] for p in html.all("audio") if "section-1-" in p["attrs"]["aria-labelledby"]]
@@ -377,7 +377,7 @@ def test_two_slugs_with_one_short_code_stop_the_line(tmp_path):
             break
         seen[code] = slug
         number += 1
-    seed = (PROJECT / "leaflets" / f"{SLUG}.md").read_text()
+    seed = (TEST_LEAFLETS / f"{SLUG}.md").read_text()
     for name in (seen[code], slug):
         (tmp_path / f"{name}.md").write_text(seed.replace(f"slug: {SLUG}", f"slug: {name}"))
     with pytest.raises(LeafletFormatError, match=f"same short link /l/{code}"):

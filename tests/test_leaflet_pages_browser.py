@@ -12,10 +12,10 @@ from playwright.sync_api import Browser, Page, expect
 from ivr.content.catalogue import load_catalogue
 from ivr.content.links import short_code
 from tests.browser import screenshot
-from tests.conftest import PROJECT, start_server
+from tests.conftest import TEST_LEAFLETS, start_server
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-SLUGS = [leaflet.slug for leaflet in load_catalogue(PROJECT / "leaflets").sources]
+SLUGS = [leaflet.slug for leaflet in load_catalogue(TEST_LEAFLETS).sources]
 SEED = "cryotherapy-for-kidney-cancer"
 
 

@@ -19,7 +19,7 @@ from ivr.speech.manifest import RATES, load_manifest
 from ivr.speech.render import render_missing, wanted_utterances
 from ivr.speech.sources import leaflet_utterances
 
-from .conftest import PROJECT
+from .conftest import TEST_LEAFLETS
 
 SEED = "cryotherapy-for-kidney-cancer"
 TARGET_LUFS = -18.0
@@ -53,7 +53,7 @@ def seed_entries(audio_dir: Path):
 
 
 def test_first_render_made_every_seed_part_at_both_rates(seed_audio):
-    parts = [u for u in leaflet_utterances(load_catalogue(PROJECT / "leaflets")) if u.id.startswith(f"leaflet/{SEED}/")]
+    parts = [u for u in leaflet_utterances(load_catalogue(TEST_LEAFLETS)) if u.id.startswith(f"leaflet/{SEED}/")]
     manifest = load_manifest(seed_audio.audio_dir)
     assert seed_audio.report.rendered == 2 * len(parts) and seed_audio.report.reused == 0
     for part in parts:
@@ -130,7 +130,7 @@ def edited_copy(seed_audio, tmp_path: Path) -> tuple[object, str, str]:
     from the session's render; returns (settings, old intro text, new intro text)."""
     leaflets = tmp_path / "leaflets"
     leaflets.mkdir()
-    source = (PROJECT / "leaflets" / f"{SEED}.md").read_text(encoding="utf-8")
+    source = (TEST_LEAFLETS / f"{SEED}.md").read_text(encoding="utf-8")
     old, new = "early stage kidney cancers. See how", "early stage kidney cancers. Find out how"
     assert old in source
     (leaflets / f"{SEED}.md").write_text(source.replace(old, new, 1), encoding="utf-8")
