@@ -113,3 +113,12 @@ def test_a_development_start_warns_and_serves(env, tmp_path):
     log = output.read_text()
     assert "WARNING: words nobody has approved (development start; in service, with TWILIO_AUTH_TOKEN" in log
     assert "CRITICAL" not in log
+
+
+def test_serve_without_a_nurse_number_stops_with_the_setting_to_fix_before_any_worker(env):
+    """Before: the command printed "only the local simulator can call this line", then every
+    gunicorn worker failed with a traceback and the line never answered."""
+    refused = ivr({**env, "IVR_NURSE_NUMBER": ""}, "serve", "--no-render", "--port", str(free_port()))
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("Error: Expected the nurses' number in E.164 form"), refused.stderr
+    assert "Hint: Set IVR_NURSE_NUMBER" in refused.stderr and "Traceback" not in refused.stdout + refused.stderr

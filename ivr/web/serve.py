@@ -123,8 +123,10 @@ def serve_command(host: str, port: int, workers: int, no_render: bool, allow_una
     from ivr.dialogue.engine import build_engine
     from ivr.dialogue.explore import situations
     from ivr.runtime import load_runtime
+    from ivr.web.voice import require_nurse_number
 
     settings = load_settings()
+    require_nurse_number(settings)  # here, not in each worker: gunicorn would only say "failed to boot"
     runtime = load_runtime(settings)
     engine = build_engine(settings, runtime.catalogue, runtime.prompts)
     for situation in situations(engine):  # a missing prompt stops the start here, not on a caller

@@ -21,7 +21,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 
@@ -52,6 +52,9 @@ from ivr.runtime import current_runtime
 from ivr.twiml import LineOutput, SpeechOutput, audio_base_url, empty_response, fully_rendered, step_response
 from ivr.web.database import current_store
 from ivr.web.twilio_hooks import host_url, register_safety_nets, twiml_response
+
+if TYPE_CHECKING:
+    from ivr.config import Settings
 
 __all__ = ["ANSWERS_KEPT", "Answers", "bp", "current_engine", "init_app"]
 
@@ -393,14 +396,10 @@ def nurse() -> Response:
                         came_from=None, event=None)
 
 
-def init_app(app: Flask) -> None:
-    """Register the call's webhooks. ConfigError (the line refuses to start) for malformed opening
-    hours, closed dates or holiday region; ContentError for a broken key map."""
-    from ivr.config import Settings
+def require_nurse_number(settings: Settings) -> None:
+    """ConfigError unless IVR_NURSE_NUMBER is a number the line can put callers through to."""
     from ivr.errors import ConfigError
 
-    runtime = app.extensions["ivr.runtime"]
-    settings: Settings = runtime.settings
     problem = check_e164(settings.nurse_number)
     if problem:
         raise ConfigError(
@@ -408,6 +407,15 @@ def init_app(app: Flask) -> None:
             f"'{settings.nurse_number}' in IVR_NURSE_NUMBER, which {problem}.",
             hint="Set IVR_NURSE_NUMBER to the helpline the line transfers callers to.",
         )
+
+
+def init_app(app: Flask) -> None:
+    """Register the call's webhooks. ConfigError (the line refuses to start) for malformed opening
+    hours, closed dates or holiday region; ContentError for a broken key map."""
+
+    runtime = app.extensions["ivr.runtime"]
+    settings: Settings = runtime.settings
+    require_nurse_number(settings)
     app.extensions["ivr.engine"] = build_engine(settings, runtime.catalogue, runtime.prompts)
     app.extensions["ivr.answers"] = Answers()
     clock = app.config.get("CLOCK")
