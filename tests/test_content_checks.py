@@ -119,8 +119,9 @@ def test_the_review_period_is_a_setting(tmp_path):
     assert settings.review_period_months == 24
 
 
-def test_real_content_has_the_overdue_and_approval_warnings_in_development(tmp_path):
-    settings = load_settings({"IVR_INSTANCE_DIR": str(tmp_path), "TWILIO_AUTH_TOKEN": ""})
+def test_the_seed_has_the_overdue_and_approval_warnings_in_development(tmp_path):
+    settings = load_settings({"IVR_INSTANCE_DIR": str(tmp_path), "TWILIO_AUTH_TOKEN": "",
+                              "IVR_LEAFLETS_DIR": str(TEST_LEAFLETS)})
     findings = check_content(settings)
     assert [(f.level, f.path.name, f.line) for f in findings] == [
         ("warning", "cryotherapy-for-kidney-cancer.md", 1),
