@@ -170,7 +170,8 @@ def test_edited_text_gets_a_new_file_and_prune_removes_the_old(seed_audio, tmp_p
 
 
 def test_manifest_covers_every_part_and_prompt(rendered_audio_dir):
-    settings = load_settings({"IVR_AUDIO_DIR": str(rendered_audio_dir), "TWILIO_AUTH_TOKEN": "t"})
+    settings = load_settings({"IVR_AUDIO_DIR": str(rendered_audio_dir), "TWILIO_AUTH_TOKEN": "t",
+                              "IVR_LEAFLETS_DIR": str(TEST_LEAFLETS)})
     prompts = load_prompts(settings.locale)
     wanted = wanted_utterances(settings, load_catalogue(settings.leaflets_dir), prompts)
     manifest = load_manifest(rendered_audio_dir)

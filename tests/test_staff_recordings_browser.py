@@ -47,9 +47,12 @@ def test_staff_play_a_callers_message_in_the_queue(page, line, fake_twilio):
     audio = messages.locator("audio")
     expect(audio).to_have_count(1)
     expect(audio).to_have_attribute("aria-label", "Message from +44 7*** ***123, 8 seconds")
-    # Every address on the page is the app's own: nothing points at Twilio.
+    # Every address the page fetches or links to is the app's own: nothing points at Twilio. The
+    # one other link is the caller's number, to ring them back (tel:).
     addresses = page.eval_on_selector_all("[src], [href]", "els => els.map(e => e.src || e.href)")
-    assert addresses and all(a.startswith(line.url) for a in addresses), addresses
+    web = [a for a in addresses if not a.startswith("tel:")]
+    assert web and all(a.startswith(line.url) for a in web), addresses
+    assert set(addresses) - set(web) <= {"tel:+447700900123"}, addresses
 
     audio.evaluate("element => element.play()")
     page.wait_for_function(

@@ -142,8 +142,8 @@ def test_behind_a_proxy_the_public_url_is_signed_and_used_for_audio(tmp_path, au
 def test_rendered_audio_urls_are_absolute_and_fetchable(rendered_audio_dir, tmp_path):
     import httpx
 
-    for server in _serve(tmp_path, IVR_AUDIO_DIR=rendered_audio_dir, IVR_LEAFLETS_DIR=PROJECT / "leaflets",
-                         IVR_SPEECH_INPUT="on"):  # as the audio was rendered: the project's settings
+    for server in _serve(tmp_path, IVR_AUDIO_DIR=rendered_audio_dir, IVR_LEAFLETS_DIR=ONE,
+                         IVR_SPEECH_INPUT="on"):  # as the audio was rendered (conftest: the test leaflets)
         urls = []
         for path in ("/voice", f"/voice/at?k=read&l={SEED}&s=1&p=1", f"/voice/at?k=read&l={SEED}&s=4&p=2&r=slow"):
             root = post(server, path)
