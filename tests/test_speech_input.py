@@ -22,7 +22,7 @@ import pytest
 from ivr.content.catalogue import load_catalogue
 
 from .conftest import PROJECT, TEST_LEAFLETS, LiveServer, start_server
-from .test_nurse_line import CALLER, LINE, NURSE, OPEN, ids
+from .test_nurse_line import CALLER, LINE, NURSE, OPEN, call, ids, twiml
 
 SEED = "cryotherapy-for-kidney-cancer"
 SECTIONS = f"/voice/key?k=sections&l={SEED}"
@@ -50,14 +50,7 @@ def line(tmp_path_factory) -> Iterator[tuple[LiveServer, Path]]:
 
 
 def say(server: LiveServer, path: str, words: str, confidence: str = "0.9", sid: str = "CAspeech") -> ET.Element:
-    params = {"CallSid": sid, "From": CALLER, "To": LINE, "AccountSid": "AC" + "0" * 32,
-              "SpeechResult": words, "Confidence": confidence}
-    response = server.post(path, params)
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/xml")
-    root = ET.fromstring(response.text)
-    assert root.tag == "Response"
-    return root
+    return twiml(server, path, call(sid, SpeechResult=words, Confidence=confidence))
 
 
 def gather_action(root: ET.Element) -> str:
