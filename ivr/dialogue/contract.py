@@ -14,8 +14,9 @@ caller reaches it; a new leaflet, prompt or key that breaks a promise fails the 
    never put through more often than the rules allow.
 7. Menus a tired listener can hold: at most five numbered choices, numbered from 1 without gaps,
    and the keys that work everywhere mean the same everywhere.
-8. Time for slow responders: the configured key timeout at every question, and a pause that lasts
-   minutes, with a warning before it ends.
+8. Time for slow responders: the configured key timeout at every question (the offer to carry on
+   may wait less, as long as silence there leads to a menu with the full wait), and a pause that
+   lasts minutes, with a warning before it ends.
 9. Hours-aware wording: nothing offers a nurse while they are closed, nor a message as the only
    way while they are open.
 10. Stale content is said (after a section's heading, before its text) when a leaflet past its
