@@ -10,18 +10,24 @@ second call finds the first in the database without waiting on a clock.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ivr.calllog import record_batch, webhook_facts
+from ivr.calllog.facts import Read, StepFacts
+from ivr.calllog.record import caller_hash
+from ivr.calllog.returning import ReturningCallers, last_listen
 from ivr.config import load_settings
 from ivr.content.catalogue import load_catalogue
 from ivr.dialogue.engine import WELCOME_TIMEOUT, CallEngine
 from ivr.dialogue.steps import Heard, Keys, NoInput, Position, Resume, Step
 from ivr.keymap import KEYPAD
 from ivr.simulator import SpeechIndex, simulate_call
+from ivr.store import Store
 from tests.conftest import PROJECT, LiveServer, free_port, start_server
 
 from .test_dialogue import SLUG, at, ids, make_engine
@@ -242,3 +248,43 @@ def test_no_offer_when_the_look_up_is_slower_than_its_budget(line, instance_dir)
     assert heard[:2] == GREETING and "call.welcome_back_say" not in heard
     assert "welcome back: not offered: the call log did not answer within 20 ms" in line.log()
 
+
+
+# --- the look-up itself, on each database ---------------------------------------------------------
+
+def _listened(sid: str, caller: str, start: dt.datetime, reads: list[tuple[int, int]], *,
+              ended: bool = False) -> list:
+    """The facts of a call that was sent to these (section, part)s, and heard the last section's end."""
+    form, found = {"CallSid": sid, "From": caller}, []
+    steps = [("voice.answer", StepFacts("sections", SLUG))]
+    steps += [("voice.at", StepFacts("read", SLUG, s, p, Read(SLUG, s, p, "normal"))) for s, p in reads]
+    if ended:
+        steps.append(("voice.at", StepFacts("end", SLUG, reads[-1][0], reads[-1][1])))
+    for n, (endpoint, step) in enumerate(steps):
+        found.append((webhook_facts(endpoint, form, step, start + dt.timedelta(seconds=10 * n),
+                                    first_menu=("sections", SLUG)), 10.0))
+    return found
+
+
+def test_the_look_up_finds_the_last_part_sent_in_the_latest_call_of_the_period(database_url):
+    store = Store(database_url)
+    store.migrate()
+    now = dt.datetime.now(dt.UTC)
+    record_batch(store, [
+        *_listened("CA-old", CALLER, now - dt.timedelta(days=40), [(1, 1)]),
+        *_listened("CA-first", CALLER, now - dt.timedelta(days=3), [(2, 1), (2, 2)]),
+        *_listened("CA-latest", CALLER, now - dt.timedelta(days=1), [(4, 3), (4, 4)], ended=True),
+        *_listened("CA-menu-only", CALLER, now - dt.timedelta(hours=1), []),  # rang again, chose nothing
+        *_listened("CA-other", OTHER_CALLER, now - dt.timedelta(days=50), [(3, 2)]),
+    ], secret="k")
+    hashed = caller_hash("k", CALLER)
+    assert hashed is not None
+    assert last_listen(store, hashed, now - dt.timedelta(days=30)) == Resume(SLUG, 4, 4, ended=True)
+    assert last_listen(store, hashed, now - dt.timedelta(hours=12)) is None  # only the call that chose nothing
+    assert last_listen(store, "0" * 64, now - dt.timedelta(days=30)) is None
+    returning = ReturningCallers(store, "k", days=30, wait_ms=5000)
+    assert returning.lookup(CALLER, now) == Resume(SLUG, 4, 4, ended=True)
+    assert returning.lookup(OTHER_CALLER, now) is None  # listened, but 50 days ago
+    assert returning.lookup(None, now) is None and returning.lookup("", now) is None  # withheld
+    assert ReturningCallers(store, "k", days=0, wait_ms=5000).lookup(CALLER, now) is None
+    store.engine.dispose()
