@@ -51,9 +51,10 @@ from ivr.prompts import Prompts, Utterance
 
 __all__ = ["MENU_KINDS", "WELCOME_TIMEOUT", "CallEngine", "build_engine"]
 
-# The offer to a returning caller waits less than a menu (IVR_KEY_TIMEOUT): a caller who does not
-# want it, or is too slow for it, loses nothing (silence gives them the normal greeting menu), but
-# every second of it delays the menu for everyone else who shares the phone.
+# The offer to a returning caller waits less than a menu (IVR_KEY_TIMEOUT): a caller too slow for
+# it loses nothing (silence gives the greeting's menu, which waits the full time), while each
+# second of it delays the menu for a caller who wants something else (perhaps another person on a
+# shared phone). Four seconds: the offer's own length again, time to reach for the keypad.
 WELCOME_TIMEOUT = 4
 
 # Positions whose step is a menu (a choice is waited for).
@@ -94,7 +95,7 @@ class CallEngine:
         ``resume``: where this caller last listened (the web layer looks it up). When that leaflet
         still exists and they did not finish it, the emergency sentence is followed by the offer
         to carry on where they left off instead (a "welcome" state); its key, or its words, resume
-        there, any other key works as in the main menu, and nothing gives the main menu. The offer
+        there, any other key works as in the main menu, and silence gives the main menu. The offer
         never names the leaflet: phones are shared."""
         top = self.leaflets.top()
         if top.kind == "sections":
