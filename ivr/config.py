@@ -49,6 +49,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_CALLBACK_WITHIN_MINUTES": ("120", "How soon, in minutes of the nurses' opening hours, callers are told to expect a call-back (also the queue's due time)."),
     "IVR_CALLBACK_FROM": ("", "The number call-backs come from, in E.164 (+44...), told to callers when a call-back or message is saved. Unset: not said."),
     "IVR_SPEECH_INPUT": ("on", "`on`: callers may say a choice as well as press a key (Twilio speech recognition, charged by Twilio); `off`: keys only."),
+    "IVR_WELCOME_BACK_DAYS": ("30", "A caller whose number (as the call log's keyed hash) listened to a leaflet in this many days and did not finish it is offered, after the emergency sentence, to carry on where they left off (0 to 365; 0: never offered)."),
+    "IVR_WELCOME_BACK_WAIT_MS": ("20", "Longest the line waits for the call log to say where a returning caller left off (milliseconds, 1 to 1000); slower, or the database down, and the call is answered without the offer (logged)."),
     "IVR_LOG_LEVEL": ("INFO", "Logging level."),
     "TWILIO_ACCOUNT_SID": ("", "Twilio account SID (AC...); with TWILIO_AUTH_TOKEN, lets `ivr twilio connect` set the line's number and the staff pages fetch message recordings from Twilio. Unset: recordings are not played."),
     "TWILIO_API_BASE_URL": ("https://api.twilio.com", "Twilio's REST API, scheme and host only (`ivr twilio` and message recordings use it); change it only for tests or a Twilio edge/region (https://api.dublin.ie1.twilio.com)."),
@@ -108,6 +110,8 @@ class Settings:
     staff_idle_minutes: int = 30
     staff_session_hours: int = 10
     fallback_url: str = ""  # IVR_FALLBACK_URL: "" = IVR_PUBLIC_URL/voice/fallback
+    welcome_back_days: int = 30  # IVR_WELCOME_BACK_DAYS (0: off)
+    welcome_back_wait_ms: int = 20  # IVR_WELCOME_BACK_WAIT_MS
 
     @property
     def for_service(self) -> bool:
@@ -312,4 +316,6 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
         staff_idle_minutes=_int(values, "IVR_STAFF_IDLE_MINUTES", 1, 24 * 60),
         staff_session_hours=_int(values, "IVR_STAFF_SESSION_HOURS", 1, 24),
         fallback_url=_fallback_url(values["IVR_FALLBACK_URL"]),
+        welcome_back_days=_int(values, "IVR_WELCOME_BACK_DAYS", 0, 365),
+        welcome_back_wait_ms=_int(values, "IVR_WELCOME_BACK_WAIT_MS", 1, 1000),
     )

@@ -35,11 +35,55 @@ def test_many_leaflets_keep_every_promise():
 def _no_emergency_in_greeting(engine: CallEngine) -> None:
     answer = engine.answer
 
-    def broken(context):
-        step = answer(context)
+    def broken(context, resume=None):
+        step = answer(context, resume)
         return dataclasses.replace(step, before=tuple(u for u in step.before if u.id != "safety.emergency"))
 
     engine.answer = broken  # type: ignore[method-assign]
+
+
+def _no_emergency_before_the_offer_to_carry_on(engine: CallEngine) -> None:
+    answer = engine.answer
+
+    def broken(context, resume=None):
+        step = answer(context, resume)
+        if step.position.kind != "welcome":
+            return step
+        return dataclasses.replace(step, before=tuple(u for u in step.before if u.id != "safety.emergency"))
+
+    engine.answer = broken  # type: ignore[method-assign]
+
+
+def _offer_to_carry_on_waits_a_second(engine: CallEngine) -> None:
+    welcome = engine._welcome_step
+
+    def broken(position, before) -> Step:
+        step = welcome(position, before)
+        assert step.listen is not None
+        return dataclasses.replace(step, listen=dataclasses.replace(step.listen, timeout=1))
+
+    engine._welcome_step = broken  # type: ignore[method-assign]
+
+
+def _silence_at_the_offer_gives_a_hurried_menu(engine: CallEngine) -> None:
+    greeting_menu = engine._greeting_menu
+
+    def broken(context) -> Step:
+        step = greeting_menu(context)
+        assert step.listen is not None
+        return dataclasses.replace(step, listen=dataclasses.replace(step.listen, timeout=2))
+
+    engine._greeting_menu = broken  # type: ignore[method-assign]
+
+
+def _carries_on_without_the_stale_caveat(engine: CallEngine) -> None:
+    welcome_key = engine._welcome_key
+
+    def broken(position, digits, context):
+        step = welcome_key(position, digits, context)
+        return dataclasses.replace(step, before=tuple(u for u in step.before if u.id != "reading.stale"))
+
+    engine._welcome_key = broken  # type: ignore[method-assign]
 
 
 def _hangs_up_on_silence(engine: CallEngine) -> None:
@@ -143,6 +187,7 @@ def _no_help_after_the_leaflet(engine: CallEngine) -> None:
 
 BREAKERS: dict[str, tuple[int, Callable[[CallEngine], None]]] = {
     "no emergency sentence in the greeting": (1, _no_emergency_in_greeting),
+    "no emergency sentence before the offer to carry on": (1, _no_emergency_before_the_offer_to_carry_on),
     "hangs up without the emergency sentence": (1, _hangs_up_without_emergency),
     "hangs up on a silent caller": (2, _hangs_up_on_silence),
     "a promise without a time": (3, _promise_without_time),
@@ -154,8 +199,11 @@ BREAKERS: dict[str, tuple[int, Callable[[CallEngine], None]]] = {
     "hash goes back": (7, _hash_goes_back),
     "five seconds to key in a number": (8, _five_seconds_to_key_in),
     "a pause that ends at once": (8, _pause_ends_at_once),
+    "the offer to carry on waits a second": (8, _offer_to_carry_on_waits_a_second),
+    "silence at the offer gives a hurried menu": (8, _silence_at_the_offer_gives_a_hurried_menu),
     "offers a nurse when they are closed": (9, _offers_a_nurse_when_closed),
     "no stale caveat": (10, _no_stale_caveat),
+    "carries on without the stale caveat": (10, _carries_on_without_the_stale_caveat),
     "no help after the leaflet": (11, _no_help_after_the_leaflet),
 }
 
@@ -184,5 +232,6 @@ def test_findings_name_the_state_and_how_to_reach_it():
     engine = make_engine()
     _star_is_a_wrong_key(engine)
     findings = check_contract(engine, explore(engine), (RULES[4],))
-    assert "k=sections" in findings[0].message and "key(s) from the greeting" in findings[0].message
+    # (star at the offer to carry on is star at the main menu: that state is named too)
+    assert any("k=sections" in f.message and "key(s) from the greeting" in f.message for f in findings)
 

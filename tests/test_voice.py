@@ -291,7 +291,21 @@ GOLDEN_CASES: dict[str, tuple[str, str, dict[str, str]]] = {
     "leaflet-menu": ("many", "/voice", {}),
     "leaflet-menu-page-2": ("many", "/voice/key?k=leaflets", {"Digits": "7"}),
     "code-entry": ("many", "/voice/key?k=leaflets", {"Digits": "6"}),
+    # a caller whose earlier call stopped at section 2, paragraph 2 (see _returning)
+    "welcome": ("returning", "/voice", {}),
+    "welcome-carry-on": ("returning", f"/voice/key?k=welcome&l={SEED}&s=2&p=2", {"Digits": "1"}),
 }
+
+
+def _returning(tmp: Path) -> _Line:
+    """A line whose call log has an earlier call from CALL's number that stopped at section 2,
+    paragraph 2 (made through the line's own webhooks, then written)."""
+    line = _Line(tmp, IVR_SPEECH="say", IVR_WELCOME_BACK_WAIT_MS=1000)  # in process: no budget under test here
+    earlier = {**CALL, "CallSid": "CA-earlier-call"}
+    line.post("/voice", earlier)
+    line.post(f"/voice/at?k=read&l={SEED}&s=2&p=2", earlier)
+    assert line.client.application.extensions["ivr.calllog"].flush()
+    return line
 
 
 @pytest.fixture(scope="module")
@@ -303,6 +317,7 @@ def lines(tmp_path_factory, audio_dir) -> dict[str, _Line]:
         "closed": _Line(tmp / "closed", IVR_SPEECH="say", IVR_CLOCK=CHRISTMAS_EVE),
         "speech": _Line(tmp / "speech", IVR_SPEECH="say", IVR_SPEECH_INPUT="on"),
         "many": _Line(tmp / "many", IVR_LEAFLETS_DIR=MANY, IVR_SPEECH="say"),
+        "returning": _returning(tmp / "returning"),
     }
 
 

@@ -125,8 +125,9 @@ def step_facts(
     if isinstance(event, Keys) and came_from is not None and came_from.kind != "nurse-keyin":
         key = Key(came_from.kind, event.digits[:8])
     entered = position.kind in NURSE_KINDS and (came_from is None or came_from.kind not in NURSE_KINDS)
+    offered = position.kind == "welcome"  # the place it offers is not a leaflet the caller chose
     return StepFacts(
-        stage=_stage(step), leaflet=place.slug or None, section=section, part=part, read=read, key=key, said=said,
+        stage=_stage(step), leaflet=None if offered else place.slug or None, section=section, part=part, read=read, key=key, said=said,
         nurse_requested=entered, nurse_closed=entered and not open_now,
         transfer_status=("answered" if event.answered else event.status or "unknown")
         if isinstance(event, DialEnded) else None,
@@ -148,5 +149,7 @@ def webhook_facts(endpoint: str, form: Mapping[str, str], facts: StepFacts, at: 
         leaflet=facts.leaflet, section=facts.section, part=facts.part, started=endpoint == "voice.answer",
         key=facts.key, said=facts.said, read=facts.read, nurse_requested=facts.nurse_requested,
         nurse_closed=facts.nurse_closed, transfer_status=facts.transfer_status, message_left=facts.message_left,
-        callback_left=facts.callback_left, past_first_menu=(facts.stage, facts.leaflet) != first_menu,
+        callback_left=facts.callback_left,
+        # the offer to carry on comes before the main menu: a call that ends there never got past it
+        past_first_menu=facts.stage != "welcome" and (facts.stage, facts.leaflet) != first_menu,
     )

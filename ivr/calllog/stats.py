@@ -32,10 +32,11 @@ PERIOD_DAYS = 30  # the dashboard's period unless another is chosen
 PERIODS = (7, 30, 90)  # the periods offered (days)
 EVENT_KINDS = ("read", "end", "key", "said", "nurse")  # what listening needs
 # Places where the line waits for a choice: hanging up there is dropping off in the menus.
-MENU_STAGES = ("leaflets", "sections", "end", "code", "nurse-options", "nurse-callback", "nurse-keyin",
-               "nurse-number", "nurse-failed")
+MENU_STAGES = ("welcome", "leaflets", "sections", "end", "code", "nurse-options", "nurse-callback",
+               "nurse-keyin", "nurse-number", "nurse-failed")
 
 STAGES = {
+    "welcome": "Offered to carry on where they left off",
     "leaflets": "Main menu", "sections": "Section menu", "read": "Reading", "pause": "Paused while reading",
     "end": "End of a section", "code": "Keying in a leaflet code", "to-nurse": "Asking for a nurse",
     "nurse-ringing": "Ringing the nurses", "nurse-options": "Nurse line options",

@@ -14,8 +14,9 @@ caller reaches it; a new leaflet, prompt or key that breaks a promise fails the 
    never put through more often than the rules allow.
 7. Menus a tired listener can hold: at most five numbered choices, numbered from 1 without gaps,
    and the keys that work everywhere mean the same everywhere.
-8. Time for slow responders: the configured key timeout at every question, and a pause that lasts
-   minutes, with a warning before it ends.
+8. Time for slow responders: the configured key timeout at every question (the offer to carry on
+   may wait less, as long as silence there leads to a menu with the full wait), and a pause that
+   lasts minutes, with a warning before it ends.
 9. Hours-aware wording: nothing offers a nurse while they are closed, nor a message as the only
    way while they are open.
 10. Stale content is said (after a section's heading, before its text) when a leaflet past its
@@ -28,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ivr.dialogue.engine import CallEngine
+from ivr.dialogue.engine import WELCOME_TIMEOUT, CallEngine
 from ivr.dialogue.explore import Exploration, State, Transition
 from ivr.dialogue.leaflets import PART_TIMEOUT, PAUSE_SECONDS
 from ivr.dialogue.speaking import SAFETY_IDS
@@ -71,7 +72,7 @@ def _caller(transition: Transition) -> bool:
 # --- 1 -----------------------------------------------------------------------------------------
 
 def emergency(engine: CallEngine, found: Exploration) -> Iterator[str]:
-    for transition in found.answers.values():
+    for transition in (*found.answers.values(), *found.welcomes.values()):
         if not _safe(transition.step.before):
             yield f"the greeting does not say the emergency sentence before its first choice ({found.situations[transition.situation].name})"
     for t in found.transitions:
@@ -217,9 +218,16 @@ def slow_responders(engine: CallEngine, found: Exploration) -> Iterator[str]:
         listen = step.listen
         if listen is None or state[0].kind == "whisper":
             continue
-        floor = {"read": PART_TIMEOUT, "pause": PAUSE_SECONDS}.get(state[0].kind, engine.rules.key_timeout)
+        # The offer to carry on may be shorter than a question: silence there loses nothing (the
+        # main menu follows, with the full wait: checked below), and any key works as in the main menu.
+        floors = {"read": PART_TIMEOUT, "pause": PAUSE_SECONDS, "welcome": min(WELCOME_TIMEOUT, engine.rules.key_timeout)}
+        floor = floors.get(state[0].kind, engine.rules.key_timeout)
         if listen.timeout < floor:
             yield f"the line waits only {listen.timeout} s for an answer at {_where(found, state)}"
+        if state[0].kind == "welcome" and state in found.silence:
+            after = found.silence[state][0].step
+            if after.listen is None or after.listen.timeout < engine.rules.key_timeout:
+                yield f"silence at the offer to carry on does not lead to a menu with the full wait, at {_where(found, state)}"
     for state in found.silence:
         if state[0].kind != "pause" or state[0].quiet:
             continue
@@ -258,7 +266,7 @@ def hours_aware(engine: CallEngine, found: Exploration) -> Iterator[str]:
 
 def stale(engine: CallEngine, found: Exploration) -> Iterator[str]:
     for t in found.transitions:
-        if t.state is None or t.state[0].kind not in ("sections",) or t.step.position.kind != "read":
+        if t.state is None or t.state[0].kind not in ("sections", "welcome") or t.step.position.kind != "read":
             continue
         leaflet = engine.leaflets.leaflet(t.step.position)
         today = found.situations[t.situation].context.moment.today

@@ -39,16 +39,23 @@ from ivr.dialogue.steps import (
     Position,
     Recorded,
     Reply,
+    Resume,
     Save,
     Silence,
     Step,
 )
-from ivr.dialogue.understanding import label_of, load_words, understand
-from ivr.keymap import KeyMap, load_keymap
+from ivr.dialogue.understanding import interpret, label_of, load_words, understand
+from ivr.keymap import NUMBERED, KeyMap, load_keymap
 from ivr.nurse.numbers import uk_callback_number
 from ivr.prompts import Prompts, Utterance
 
-__all__ = ["MENU_KINDS", "CallEngine", "build_engine"]
+__all__ = ["MENU_KINDS", "WELCOME_TIMEOUT", "CallEngine", "build_engine"]
+
+# The offer to a returning caller waits less than a menu (IVR_KEY_TIMEOUT): a caller too slow for
+# it loses nothing (silence gives the greeting's menu, which waits the full time), while each
+# second of it delays the menu for a caller who wants something else (perhaps another person on a
+# shared phone). Four seconds: the offer's own length again, time to reach for the keypad.
+WELCOME_TIMEOUT = 4
 
 # Positions whose step is a menu (a choice is waited for).
 MENU_KINDS: tuple[Kind, ...] = (
@@ -81,15 +88,25 @@ class CallEngine:
 
     # --- the ways in ---------------------------------------------------------------------------
 
-    def answer(self, context: CallContext) -> Step:
+    def answer(self, context: CallContext, resume: Resume | None = None) -> Step:
         """A call starts: who we are and the emergency sentence (no key skips them), then the
-        main menu's choices, with what 0 does now and that staying on the line reaches someone."""
+        main menu's choices, with what 0 does now and that staying on the line reaches someone.
+
+        ``resume``: where this caller last listened (the web layer looks it up). When that leaflet
+        still exists and they did not finish it, the emergency sentence is followed by the offer
+        to carry on where they left off instead (a "welcome" state); its key, or its words, resume
+        there, any other key works as in the main menu, and silence gives the main menu. The offer
+        never names the leaflet: phones are shared."""
         top = self.leaflets.top()
         if top.kind == "sections":
             greeting = self.voice.say("call.greeting_one", title=self.catalogue.leaflets[0].title)
         else:
             greeting = self.voice.say("call.greeting_many")
-        return self.enter(top, context, (greeting, self.voice.say("safety.emergency")), brief=True, greeting=True)
+        before = (greeting, self.voice.say("safety.emergency"))
+        place = self.leaflets.resume_point(resume) if resume is not None else None
+        if place is not None:
+            return self.enter(place.but(kind="welcome"), context, before)
+        return self.enter(top, context, before, brief=True, greeting=True)
 
     def enter(
         self, position: Position, context: CallContext, before: tuple[Utterance, ...] = (), *,
@@ -117,6 +134,8 @@ class CallEngine:
             return Step(step.position, before, step.utterances, step.listen, step.then)
         if kind == "code":
             return self.leaflets.code_step(position, before, self._everywhere(digits=True))
+        if kind == "welcome":
+            return self._welcome_step(position, before)
         if kind == "nurse-keyin":
             return self.nurse.keyin_step(position, before, self._everywhere(digits=True))
         if kind == "nurse-message":
@@ -292,6 +311,8 @@ class CallEngine:
             return self.enter(position, context)
         if kind == "nurse-callback" and not context.caller_number:
             return self.enter(position.but(kind="nurse-keyin"), context)
+        if kind == "welcome":
+            return self._welcome_key(position, digits, context)
         key = digits[0]
         if key == keys["nurse"]:
             return self.enter(self.nurse_entry(position), context)
@@ -383,8 +404,40 @@ class CallEngine:
     # --- words ---------------------------------------------------------------------------------
 
     def _heard(self, position: Position, event: Heard, context: CallContext) -> Reply:
-        """Words are understood in :mod:`ivr.dialogue.understanding` (speech input)."""
+        """Words are understood in :mod:`ivr.dialogue.understanding` (speech input). At the
+        welcome offer, words it is not sure of give the main menu: never a question about an
+        offer the caller may not have wanted."""
+        if position.kind == "welcome":
+            found = interpret(self, position, event, context)
+            if found is not None and found.choice is not None and found.sure:
+                return self._welcome_key(position, found.choice.key, context)
+            return self._greeting_menu(context)
         return understand(self, position, event, context)
+
+    # --- a returning caller --------------------------------------------------------------------
+
+    def _welcome_step(self, position: Position, before: tuple[Utterance, ...]) -> Step:
+        """"To carry on where you left off, press 1": the one choice of its own; every other key
+        works as in the main menu."""
+        key = NUMBERED[0]
+        offer = self.voice.offer("call.welcome_back", key)
+        listen = Listen((Choice(key, "resume", numbered=True), *self._everywhere()), WELCOME_TIMEOUT,
+                        speech=self.rules.speech_input)
+        return Step(position, before, (offer,), listen, Silence(position))
+
+    def _welcome_key(self, position: Position, digits: str, context: CallContext) -> Reply:
+        """Key 1: the paragraph they had reached, after where they are (and the caveat of a
+        leaflet past its review date); any other key: as if pressed in the main menu."""
+        if digits[:1] != NUMBERED[0]:
+            return self.respond(self.leaflets.top(), Keys(digits), context)
+        place = position.but(kind="read", quiet=0, wrong=0, held="")
+        leaflet = self.leaflets.leaflet(place)
+        assert leaflet is not None  # settled
+        return self.enter(place, context, (*self.leaflets.where(place), *self.leaflets.stale(leaflet, context.moment.today)))
+
+    def _greeting_menu(self, context: CallContext) -> Step:
+        """The main menu as the greeting gives it (what 0 does now, that staying on reaches someone)."""
+        return self.enter(self.leaflets.top(), context, brief=True, greeting=True)
 
     # --- no answer, or the wrong one -----------------------------------------------------------
 
@@ -400,6 +453,8 @@ class CallEngine:
             return self.nurse.goodbye(position)
         if kind == "nurse":
             return self.enter(position, context)
+        if kind == "welcome":  # the offer was not wanted: the main menu, as any other caller hears it
+            return self._greeting_menu(context)
         if kind == "nurse-message":  # <Record> heard nothing and Twilio went on to the next verb
             return self._resolve(self.nurse.recorded(position, Recorded(0), context), context)
         quiet = position.quiet + 1

@@ -39,6 +39,7 @@ from ivr.dialogue.steps import (
     Position,
     Record,
     Recorded,
+    Resume,
     Save,
     SaveCallback,
     SaveMessage,
@@ -51,7 +52,10 @@ from ivr.keymap import KEYPAD
 from ivr.nurse.hours import LONDON, Opening
 from ivr.prompts import Utterance
 
-__all__ = ["SAMPLE_CALLER", "Exploration", "Situation", "State", "Transition", "explore", "situations", "wording"]
+__all__ = [
+    "SAMPLE_CALLER", "Exploration", "Situation", "State", "Transition", "explore", "sample_resume", "situations",
+    "wording",
+]
 
 SAMPLE_CALLER = "+447900123456"  # a UK mobile: the caller's own number (never rung: the walk is data)
 SAMPLE_KEYED = "07900123457"  # a number keyed in for a call-back (Ofcom's drama ranges are refused as numbers to ring)
@@ -97,6 +101,7 @@ class Exploration:
     situations: list[Situation]
     transitions: list[Transition] = field(default_factory=list)
     answers: dict[int, Transition] = field(default_factory=dict)  # situation -> the greeting
+    welcomes: dict[int, Transition] = field(default_factory=dict)  # situation -> a returning caller's greeting
     states: dict[State, Step] = field(default_factory=dict)  # each state's arrival step
     silence: dict[State, list[Transition]] = field(default_factory=dict)  # what nothing leads to, per state
     keys_to: dict[State, int] = field(default_factory=dict)  # fewest keys pressed (or answers spoken) from the greeting
@@ -238,9 +243,12 @@ def explore(engine: CallEngine, *, today: dt.date | None = None) -> Exploration:
         return [follow(source, label, engine.after_save(reply, saved, context), situation, cost, reply, saved)
                 for saved in (True, False)]
 
+    resume = sample_resume(engine)
     for index, known in enumerate(found.situations):
         step = engine.answer(known.context)
         found.answers[index] = follow(None, "answer", step, index, 0)
+        if resume is not None:  # a caller who left a leaflet unfinished: the welcome states
+            found.welcomes[index] = follow(None, "answer:returning", engine.answer(known.context, resume), index, 0)
     expanded: set[State] = set()
     while queue:
         state, cost = queue.popleft()
@@ -269,6 +277,17 @@ def explore(engine: CallEngine, *, today: dt.date | None = None) -> Exploration:
             if label == "silence":
                 found.silence[state] = results
     return found
+
+
+def sample_resume(engine: CallEngine) -> Resume | None:
+    """A returning caller's place: the second paragraph of the first section that has one (else
+    the first), so that carrying on is not the same as starting the section."""
+    leaflet = engine.catalogue.leaflets[0]
+    sections = [section for section in (leaflet.intro, *leaflet.sections) if section.parts]
+    if not sections:
+        return None
+    section = next((s for s in sections if len(s.parts) > 1), sections[0])
+    return Resume(leaflet.slug, section.number, min(2, len(section.parts)))
 
 
 class _Canonical:

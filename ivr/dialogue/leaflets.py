@@ -19,6 +19,7 @@ from ivr.dialogue.steps import (
     DigitEntry,
     Listen,
     Position,
+    Resume,
     Silence,
     Step,
     leaflet_part_id,
@@ -68,6 +69,11 @@ class LeafletFlow:
         leaflet = self.leaflet(position)
         if leaflet is None:
             return self.top(position.rate)
+        if position.kind == "welcome":  # a place to resume that no longer exists: the main menu
+            section = leaflet.section(position.section)
+            if section is None or not 1 <= position.part <= len(section.parts):
+                return self.top(position.rate)
+            return Position("welcome", leaflet.slug, section.number, position.part, position.rate)
         if position.kind == "sections":
             pages = len(self._section_pages(leaflet))
             return position.but(page=min(position.page, pages - 1))
@@ -81,6 +87,19 @@ class LeafletFlow:
                 return position.but(part=len(section.parts))
             return Position("end", leaflet.slug, section.number, len(section.parts), position.rate, position.whole)
         return position
+
+    def resume_point(self, resume: Resume) -> Position | None:
+        """Where a returning caller would carry on: the part they last reached, or (that section
+        heard to its end) the start of the next; None when the leaflet or section no longer
+        exists, or they heard the leaflet's last section to its end (nothing left to offer)."""
+        leaflet = self._by_slug.get(resume.slug)
+        section = leaflet.section(resume.section) if leaflet is not None else None
+        if leaflet is None or section is None or not section.parts:
+            return None
+        if resume.ended:
+            following = leaflet.section(section.number + 1)
+            return Position("read", leaflet.slug, following.number, 1) if following is not None else None
+        return Position("read", leaflet.slug, section.number, min(max(resume.part, 1), len(section.parts)))
 
     # --- menus ---------------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ __all__ = [
     "Record",
     "Recorded",
     "Reply",
+    "Resume",
     "Save",
     "SaveCallback",
     "SaveMessage",
@@ -56,15 +57,17 @@ __all__ = [
 ]
 
 Kind = Literal[
-    # the leaflets: choosing one, its sections, reading (and paused), the end of a section, a code
-    "leaflets", "sections", "read", "pause", "end", "code",
+    # the leaflets: choosing one, its sections, reading (and paused), the end of a section, a code;
+    # and "welcome": a returning caller offered to carry on where they left off (the place it
+    # would resume travels in the position)
+    "leaflets", "sections", "read", "pause", "end", "code", "welcome",
     # the nurse line: deciding (put through, or say they are closed), the options when nobody can
     # answer, recording a message, offering / keying in / confirming a call-back number, after a
     # request is saved, after saving failed; and the nurse's own leg (the whisper)
     "nurse", "nurse-options", "nurse-message", "nurse-callback", "nurse-keyin", "nurse-number",
     "nurse-saved", "nurse-failed", "whisper",
 ]
-LEAFLET_KINDS: tuple[Kind, ...] = ("leaflets", "sections", "read", "pause", "end", "code")
+LEAFLET_KINDS: tuple[Kind, ...] = ("leaflets", "sections", "read", "pause", "end", "code", "welcome")
 NURSE_KINDS: tuple[Kind, ...] = (
     "nurse", "nurse-options", "nurse-message", "nurse-callback", "nurse-keyin", "nurse-number",
     "nurse-saved", "nurse-failed", "whisper",
@@ -122,7 +125,7 @@ class Position:
         out: dict[str, str] = {"k": self.kind}
         if self.slug:
             out["l"] = self.slug
-        if self.kind in ("read", "pause", "end") or self.origin in ("read", "end"):
+        if self.kind in ("read", "pause", "end", "welcome") or self.origin in ("read", "end"):
             out.update(s=str(self.section), p=str(self.part))
             if self.whole:
                 out["w"] = "1"
@@ -200,6 +203,19 @@ class Moment:
     @property
     def key(self) -> tuple[bool, Opening | None, dt.date]:
         return (self.open, self.next_opening, self.today)
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where a returning caller last listened (the call log's last part they were sent to hear in
+    their latest call within IVR_WELCOME_BACK_DAYS), looked up by the web layer. ``ended``: that
+    section was heard to its end. The engine decides whether it is worth offering (the leaflet
+    still exists, and it was not finished)."""
+
+    slug: str
+    section: int
+    part: int
+    ended: bool = False
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, select, text
-from sqlalchemy.engine import Engine, Result, make_url
+from sqlalchemy.engine import Connection, Engine, Result, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -62,7 +62,7 @@ def _set_wal(cursor: Any) -> None:
             time.sleep(0.01)  # a back-off between tries, as SQLite's own busy handler does
 
 
-def _sqlite_engine(url: str, *, synchronous: str = "FULL") -> Engine:
+def _sqlite_engine(url: str, *, synchronous: str = "FULL", immediate: bool = True) -> Engine:
     engine = create_engine(
         url, hide_parameters=True, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
     )
@@ -78,9 +78,14 @@ def _sqlite_engine(url: str, *, synchronous: str = "FULL") -> Engine:
         cursor.execute(f"PRAGMA synchronous = {synchronous}")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if immediate:
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:  # reads only: a deferred transaction, which in WAL mode never waits for a writer
+        @event.listens_for(engine, "begin")
+        def _on_begin_read(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN")
 
     return engine
 
@@ -136,11 +141,15 @@ class Store:
         self.engine = _engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._best_effort_sessions = self._sessions
+        self._read_engine = self.engine
         if self.engine.dialect.name == "sqlite":
             relaxed = _sqlite_engine(url, synchronous="NORMAL")
             self._best_effort_sessions = sessionmaker(relaxed, expire_on_commit=False)
             relaxed_ref = weakref.ref(relaxed)
             os.register_at_fork(after_in_child=lambda: _dispose(relaxed_ref()))
+            self._read_engine = reads = _sqlite_engine(url, immediate=False)
+            reads_ref = weakref.ref(reads)
+            os.register_at_fork(after_in_child=lambda: _dispose(reads_ref()))
         self._migrated = False
         self._lock = threading.Lock()
         # A worker forked after start-up must not share the parent's connections.
@@ -196,6 +205,18 @@ class Store:
                 yield session
         except SQLAlchemyError as exc:
             raise StoreError(f"the database could not be reached or written ({_describe(exc)}).") from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads that must not queue behind writers (a caller is waiting on
+        them): on SQLite a plain deferred transaction, not the BEGIN IMMEDIATE of writes. Any
+        database failure becomes StoreError."""
+        self.migrate()
+        try:
+            with self._read_engine.connect() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the database could not be reached or read ({_describe(exc)}).") from exc
 
     def ping(self) -> None:
         """StoreError unless the database answers (for health checks)."""

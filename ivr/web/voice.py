@@ -4,7 +4,9 @@ Each view only parses the request, stores what must be stored, and renders the e
 (:mod:`ivr.dialogue` decides everything a caller hears). URLs (all POST, all signed; the position
 travels in the query string, see :class:`ivr.dialogue.steps.Position`):
 
-- ``/voice``: a call comes in: the greeting and the main menu.          endpoint ``voice.answer``
+- ``/voice``: a call comes in: the greeting and the main menu (or, for a caller who left a
+  leaflet unfinished, the offer to carry on: the place is looked up here, within a budget).
+                                                                         endpoint ``voice.answer``
 - ``/voice/at?k=KIND&...``: arrive at a position.                        ``voice.at``
 - ``/voice/key?k=KIND&...``: a <Gather>'s action: ``Digits`` or ``SpeechResult`` there, or (from
   the <Redirect> after it, with neither) the caller said nothing.        ``voice.key``
@@ -17,6 +19,7 @@ travels in the query string, see :class:`ivr.dialogue.steps.Position`):
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import uuid
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 
 from ivr.calllog.facts import Said, StepFacts, step_facts
+from ivr.calllog.returning import ReturningCallers
 from ivr.dialogue.engine import CallEngine, build_engine
 from ivr.dialogue.speaking import LineRules
 from ivr.dialogue.steps import (
@@ -39,6 +43,7 @@ from ivr.dialogue.steps import (
     Position,
     Recorded,
     Reply,
+    Resume,
     Save,
     SaveCallback,
     SaveMessage,
@@ -289,10 +294,20 @@ def _event_from_gather() -> Event:
     return NoInput()
 
 
+def _resume() -> Resume | None:
+    """Where this caller left off last time, if the line knows within its budget (see
+    :mod:`ivr.calllog.returning`); None when welcome back is off (or on the practice line)."""
+    returning: ReturningCallers | None = current_app.extensions.get("ivr.returning")
+    if returning is None:
+        return None
+    return returning.lookup(request.form.get("From"), dt.datetime.now(dt.UTC))
+
+
 @bp.post("")
 def answer() -> Response:
     log.info("call %s answered", request.form.get("CallSid", "?")[:64])
-    return _answer_with(lambda context: current_engine().answer(context), cache_key=("answer",),
+    resume = _resume()
+    return _answer_with(lambda context: current_engine().answer(context, resume), cache_key=("answer", resume),
                         came_from=None, event=None)
 
 
@@ -418,6 +433,10 @@ def init_app(app: Flask) -> None:
     require_nurse_number(settings)
     app.extensions["ivr.engine"] = build_engine(settings, runtime.catalogue, runtime.prompts)
     app.extensions["ivr.answers"] = Answers()
+    if settings.welcome_back_days and not app.config.get("PRACTICE_LINE"):  # practice calls are not logged
+        app.extensions["ivr.returning"] = ReturningCallers(
+            app.extensions["ivr.store"], str(app.secret_key), days=settings.welcome_back_days,
+            wait_ms=settings.welcome_back_wait_ms)
     clock = app.config.get("CLOCK")
     if clock is None and settings.clock is not None:
         log.warning("IVR_CLOCK is set: the line takes the time to be %s (for tests only)", settings.clock.isoformat())
@@ -429,6 +448,4 @@ def init_app(app: Flask) -> None:
 
 
 def _real_clock() -> object:
-    import datetime as dt
-
     return dt.datetime.now(dt.UTC)
