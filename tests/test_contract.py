@@ -141,6 +141,15 @@ def _no_help_after_the_leaflet(engine: CallEngine) -> None:
     engine.leaflets.end_before = lambda position: ()  # type: ignore[method-assign]
 
 
+def _offers_a_text_to_everyone(engine: CallEngine) -> None:
+    menu = engine.leaflets.menu
+    engine.leaflets.menu = lambda position, today, can_text=False: menu(position, today, can_text=True)  # type: ignore[method-assign]
+
+
+def _text_answered_by_the_menu_alone(engine: CallEngine) -> None:
+    engine.after_text = lambda send, outcome, context: engine.enter(send.position, context)  # type: ignore[method-assign]
+
+
 BREAKERS: dict[str, tuple[int, Callable[[CallEngine], None]]] = {
     "no emergency sentence in the greeting": (1, _no_emergency_in_greeting),
     "hangs up without the emergency sentence": (1, _hangs_up_without_emergency),
@@ -157,6 +166,8 @@ BREAKERS: dict[str, tuple[int, Callable[[CallEngine], None]]] = {
     "offers a nurse when they are closed": (9, _offers_a_nurse_when_closed),
     "no stale caveat": (10, _no_stale_caveat),
     "no help after the leaflet": (11, _no_help_after_the_leaflet),
+    "offers a text to a withheld number": (12, _offers_a_text_to_everyone),
+    "a text asked for, and nothing said about it": (12, _text_answered_by_the_menu_alone),
 }
 
 

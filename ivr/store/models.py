@@ -210,6 +210,7 @@ class TextMessage(Base):
     number_hash: Mapped[str] = mapped_column(String(64), index=True)
     number_masked: Mapped[str] = mapped_column(String(32))  # for staff pages and logs
     number: Mapped[str | None] = mapped_column(String(20))  # E.164, to send to; None once sent or failed
+    body: Mapped[str] = mapped_column(String(320))  # the message: the leaflet's title and short link
     status: Mapped[str] = mapped_column(String(16), index=True)  # queued, sending, sent, failed
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

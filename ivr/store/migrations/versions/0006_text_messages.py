@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("number_hash", sa.String(64), nullable=False),
         sa.Column("number_masked", sa.String(32), nullable=False),
         sa.Column("number", sa.String(20), nullable=True),
+        sa.Column("body", sa.String(320), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("claimed_at", UTCDateTime(), nullable=True),
