@@ -103,3 +103,4 @@ class TwilioNumberError(IvrError):
     it answered with one (21610: the recipient has opted out ...)."""
 
     twilio_code: str | None = None
+    twilio_message: str | None = None  # what Twilio said, with its code ("... (Twilio error 21610)")

@@ -66,6 +66,7 @@ class _ApiAt(TwilioHttpClient):
             error = TwilioNumberError(f"Twilio answered {method} {url} with HTTP {status}: {_message(response)}",
                                       hint="Twilio's status page (status.twilio.com) says whether it is Twilio; try again later.")
             error.twilio_code = _code(response) or f"http-{status}"
+            error.twilio_message = _message(response)
             raise error
         return response
 

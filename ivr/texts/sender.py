@@ -118,7 +118,7 @@ class TextSender:
             sid = self._send(claimed.number, claimed.body)[:64]
         except IvrError as exc:
             code = getattr(exc, "twilio_code", None) or "not-sent"
-            error = _masked(str(exc))[:200]
+            error = _masked(getattr(exc, "twilio_message", None) or exc.message)[:200]
         except Exception as exc:  # a fault of Twilio's client: recorded like a refusal
             code, error = "error", _masked(f"{type(exc).__name__}: {exc}")[:200]
         status = "sent" if code is None else "failed"
