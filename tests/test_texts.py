@@ -11,6 +11,8 @@ the send; and no offer at all without the settings.
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -26,7 +28,9 @@ from werkzeug.serving import make_server
 from ivr.content.links import short_code
 from ivr.dialogue.steps import TEXT_OUTCOMES, CallContext, Heard, Keys, Position, SendText, Step
 from ivr.nurse.numbers import uk_mobile_number
+from ivr.store import Store
 from ivr.store.models import CallEvent, TextMessage
+from ivr.texts import TextLimits, queue_text
 
 from .conftest import LiveServer, start_server
 from .fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, message_wav
@@ -301,3 +305,35 @@ def test_without_text_settings_the_option_is_not_offered(tmp_path):
     finally:
         server.process.terminate()
         server.process.wait(timeout=10)
+
+
+def test_a_database_that_cannot_be_written_is_said_and_the_call_goes_on(line, fake):
+    server, settings = line
+    greeting = post(server, "/voice", call("CA-locked", "+447900555005"))
+    holder = sqlite3.connect(settings["IVR_DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock past the busy timeout
+    try:
+        root = post(server, greeting.find("Gather").get("action"), call("CA-locked", "+447900555005") | {"Digits": "7"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    heard = said_ids(root)
+    assert heard[0] == "texts.not_possible" and root.find("Gather") is not None
+    assert "could not queue a text message for +44 7*** ***005 (CallSid CA-locked)" in server.log()
+    assert rows(settings, TextMessage, call_sid="CA-locked") == []
+
+
+def test_the_whole_line_sends_at_most_its_hourly_limit(tmp_path):
+    """IVR_TEXTS_PER_HOUR, on the store itself: a burst from many numbers (pumping) stops at the
+    limit, and the hour after it sends again."""
+    store = Store(f"sqlite:///{tmp_path / 'texts.sqlite3'}")
+    limits = TextLimits(per_number_per_day=3, per_hour=5)
+    start = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
+
+    def ask(n: int, at: dt.datetime) -> str:
+        return queue_text(store, call_sid=f"CA-burst-{n}", leaflet=SLUG, number=f"+4479005560{n:02d}", body="b",
+                          secret="s" * 32, limits=limits, now=at)
+
+    burst = [ask(n, start + dt.timedelta(minutes=n)) for n in range(7)]
+    assert burst == ["queued"] * 5 + ["over-limit"] * 2
+    assert ask(8, start + dt.timedelta(minutes=61)) == "queued"  # the first has left the hour
