@@ -337,3 +337,33 @@ def test_the_whole_line_sends_at_most_its_hourly_limit(tmp_path):
     burst = [ask(n, start + dt.timedelta(minutes=n)) for n in range(7)]
     assert burst == ["queued"] * 5 + ["over-limit"] * 2
     assert ask(8, start + dt.timedelta(minutes=61)) == "queued"  # the first has left the hour
+
+
+@pytest.mark.parametrize(("value", "accepted"), [
+    ("+447700900000", True), ("MG" + "0123456789abcdef" * 2, True), ("", True),
+    ("07700900000", False), ("MG123", False), ("MG" + "X" * 32, False), ("sender", False),
+])
+def test_ivr_sms_from_takes_a_number_or_a_messaging_service(value, accepted):
+    from ivr.config import load_settings
+    from ivr.errors import ConfigError
+
+    overrides = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "IVR_SMS_FROM": value}
+    if accepted:
+        assert load_settings(overrides).sms_from == value
+    else:
+        with pytest.raises(ConfigError, match="IVR_SMS_FROM"):
+            load_settings(overrides)
+
+
+def test_ivr_check_says_which_settings_a_text_still_needs():
+    from ivr.config import load_settings
+    from ivr.nurse import check_settings
+
+    settings = load_settings({"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "IVR_SMS_FROM": SENDER, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                              "IVR_PUBLIC_URL": ""})
+    warnings = [f.message for f in check_settings(settings) if "IVR_SMS_FROM" in f.message]
+    assert warnings == ["IVR_SMS_FROM is set but IVR_PUBLIC_URL not: callers are not offered a link to the leaflet "
+                        "by text message."]
+    assert not settings.can_send_texts
+    assert load_settings({"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "IVR_SMS_FROM": SENDER, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                          "IVR_PUBLIC_URL": PUBLIC}).can_send_texts
