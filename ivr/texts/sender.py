@@ -131,5 +131,5 @@ class TextSender:
         if code is None:
             log.info("text message %d sent to %s (%s)", claimed.id, claimed.number_masked, sid)
         else:
-            log.error("text message %d to %s failed: Twilio error %s: %s", claimed.id, claimed.number_masked, code,
+            log.error("text message %d to %s failed (error code %s): %s", claimed.id, claimed.number_masked, code,
                       error)
