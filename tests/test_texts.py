@@ -367,3 +367,29 @@ def test_ivr_check_says_which_settings_a_text_still_needs():
     assert not settings.can_send_texts
     assert load_settings({"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "IVR_SMS_FROM": SENDER, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
                           "IVR_PUBLIC_URL": PUBLIC}).can_send_texts
+
+
+def test_the_practice_line_never_offers_a_text(tmp_path):
+    """The browser phone's practice line shares the runtime but never sends: no offer, 7 a wrong key."""
+    from twilio.request_validator import RequestValidator
+
+    from ivr import create_app
+    from ivr.web.practice import practice_app
+
+    settings = config(tmp_path, None) | {"IVR_SMS_FROM": SENDER, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                                         "TWILIO_API_BASE_URL": "http://127.0.0.1:9", "IVR_PUBLIC_URL": "http://localhost"}
+    app = create_app(settings | {"TESTING": True})
+    with app.app_context():
+        practice = practice_app()
+    assert "ivr.texts" in app.extensions and "ivr.texts" not in practice.extensions
+
+    def heard(client, path: str, params: dict[str, str]) -> list[str]:
+        signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost" + path, params)
+        response = client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 200
+        return said_ids(ET.fromstring(response.text))
+
+    assert "menu.text" in heard(app.test_client(), "/voice", call("CA-real", CALLER))
+    practising = practice.test_client()
+    assert "menu.text" not in heard(practising, "/voice", call("CA-practice", CALLER))
+    assert heard(practising, MENU, call("CA-practice", CALLER) | {"Digits": "7"})[0] == "errors.wrong_key"
