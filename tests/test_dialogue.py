@@ -480,7 +480,7 @@ def test_every_word_an_offer_names_is_understood_there(talking):
     offers = {"menu.whole_say": "whole", "menu.nurse_open_say": "nurse", "menu.nurse_closed_say": "nurse",
               "menu.nurse_closed_no_hours_say": "nurse", "nurse.options.callback_say": "callback",
               "nurse.options.message_say": "message", "nurse.callback.confirm_say": "yes",
-              "nurse.callback.check_say": "yes", "reading.next_say": "next"}
+              "nurse.callback.check_say": "yes", "reading.next_say": "next", "menu.text_say": "text"}
     templates = talking.voice.prompts.templates
     for prompt_id, template in templates.items():
         if prompt_id.endswith("_say") and "{section}" not in template and "{title}" not in template:
