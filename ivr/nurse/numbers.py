@@ -6,6 +6,7 @@ commands; everywhere else, and always in logs, a number appears as ``+44 7*** **
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -79,6 +80,7 @@ def uk_callback_number(text: str | None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=4096)  # asked on every webhook of a call, with the same From
 def uk_mobile_number(text: str | None) -> str | None:
     """Twilio's ``From`` (E.164) when it is a UK mobile that can take a text message (``+447900123456``;
     Guernsey, Jersey and the Isle of Man included); None for a landline, a pager, a personal or
