@@ -51,6 +51,7 @@ from ivr.dialogue.understanding import hints_for, interpreted
 from ivr.errors import StoreError
 from ivr.nurse.numbers import check_e164, mask_number, uk_callback_number, uk_mobile_number
 from ivr.runtime import current_runtime
+from ivr.texts import message_body, queue_text
 from ivr.twiml import LineOutput, SpeechOutput, audio_base_url, empty_response, fully_rendered, step_response
 from ivr.web.database import current_store
 from ivr.web.texts import texts_for
@@ -189,7 +190,7 @@ def _answer_with(step_of: Callable[[CallContext], Reply], *, cache_key: Hashable
         reply = step_of(context)
         save: Save | None = None
         saved: bool | None = None
-        texted = isinstance(reply, SendText)
+        texted = isinstance(reply, SendText)  # a request of its own: its answer is never kept
         if isinstance(reply, SendText):
             reply = current_engine().after_text(reply, _queue_text(reply), context)
         elif not isinstance(reply, Step):
@@ -257,8 +258,6 @@ def _queue_text(send: SendText) -> TextOutcome:
     if texts is None or number is None or leaflet is None:
         return "not-possible"
     call_sid = request.form.get("CallSid", "")[:64]
-    from ivr.texts import message_body, queue_text
-
     try:
         body = message_body(texts.settings, texts.copy, title=leaflet.title, slug=leaflet.slug)
         outcome = queue_text(current_store(), call_sid=call_sid, leaflet=leaflet.slug, number=number, body=body,
