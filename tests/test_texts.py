@@ -393,3 +393,27 @@ def test_the_practice_line_never_offers_a_text(tmp_path):
     practising = practice.test_client()
     assert "menu.text" not in heard(practising, "/voice", call("CA-practice", CALLER))
     assert heard(practising, MENU, call("CA-practice", CALLER) | {"Digits": "7"})[0] == "errors.wrong_key"
+
+
+def test_a_text_left_sending_by_a_stopped_server_is_shown_failed_and_never_sent_again(tmp_path):
+    """A process killed mid-send leaves its row claimed: after STUCK_AFTER it is marked failed
+    ("interrupted": it may have gone), never sent a second time. The send given here is Twilio's
+    side of the boundary: it records what would be sent."""
+    from ivr.texts import TextSender
+    from ivr.texts.sender import STUCK_AFTER
+
+    store = Store(f"sqlite:///{tmp_path / 'texts.sqlite3'}")
+    now = dt.datetime.now(dt.UTC)
+    assert queue_text(store, call_sid="CA-stuck", leaflet=SLUG, number="+447900555006", body="b", secret="s" * 32,
+                      limits=TextLimits(), now=now - STUCK_AFTER * 2) == "queued"
+    with store.transaction() as session:
+        row = session.scalars(select(TextMessage)).one()
+        row.status, row.claimed_at = "sending", now - STUCK_AFTER - dt.timedelta(seconds=1)
+    sent: list[tuple[str, str]] = []
+    sender = TextSender(store, lambda to, body: sent.append((to, body)) or "SM1")
+    assert sender.give_up_stuck(now) == 1 and sender.give_up_stuck(now) == 0
+    with store.transaction() as session:
+        row = session.scalars(select(TextMessage)).one()
+        assert (row.status, row.error_code, row.number) == ("failed", "interrupted", None)
+        assert [e.detail for e in session.scalars(select(CallEvent))] == ["failed interrupted"]
+    assert sender._claim() is None and sent == []

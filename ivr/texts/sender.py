@@ -6,8 +6,8 @@ slow or failing Twilio never keeps a caller waiting. The thread claims one queue
 servers each message is sent once), sends it through Twilio's REST API, and records the outcome
 on the row (the full number is then forgotten) and as a ``text`` event in the call log. Rows
 queued by another process, or left queued by one that stopped, are picked up within
-:data:`POLL_SECONDS`. A row left ``sending`` by a process killed mid-send is not sent again
-(it may have gone): it stays on the staff dashboard as waiting.
+:data:`POLL_SECONDS`. A row left ``sending`` by a process killed mid-send is not sent again (it
+may have gone): after :data:`STUCK_AFTER` it is marked failed ("interrupted"), so that staff see it.
 
 As the call log's writer, the thread starts in the process that uses it first, so each gunicorn
 worker forked after start-up gets its own.
@@ -15,6 +15,7 @@ worker forked after start-up gets its own.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -30,10 +31,11 @@ from ivr.store import Store
 from ivr.store.models import CallEvent, TextMessage, utcnow
 from ivr.store.store import rows_changed
 
-__all__ = ["POLL_SECONDS", "SendText", "TextSender"]
+__all__ = ["POLL_SECONDS", "STUCK_AFTER", "SendText", "TextSender"]
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 5.0  # how soon a row another process queued (or one left over) is picked up
+STUCK_AFTER = dt.timedelta(minutes=10)  # far beyond a send's time (the API timeout is 15 s)
 
 SendText = Callable[[str, str], str]
 """Send (to, body): the message's SID, or IvrError (``twilio_code`` when Twilio gave one)."""
@@ -87,12 +89,35 @@ class TextSender:
             self._wake.wait(self._poll)
             self._wake.clear()
             try:
+                self.give_up_stuck()
                 while (claimed := self._claim()) is not None:
                     self._deliver(claimed)
             except StoreError as exc:
                 log.warning("text messages: the database failed (%s); trying again in %g s", exc, self._poll)
             except Exception:  # never let the sender kill its own thread
                 log.exception("text messages: unexpected fault")
+
+    def give_up_stuck(self, now: dt.datetime | None = None) -> int:
+        """Mark failed ("interrupted") the rows a process claimed and never finished (killed while
+        sending): they may have been sent, so they are never sent again. How many there were."""
+        now = now or utcnow()
+        given_up = []
+        with self.store.transaction() as session:
+            stuck = list(session.scalars(select(TextMessage).where(
+                TextMessage.status == "sending", TextMessage.claimed_at < now - STUCK_AFTER)))
+            for row in stuck:  # another process may be doing the same: one of them marks each row
+                changed = session.execute(update(TextMessage).where(
+                    TextMessage.id == row.id, TextMessage.status == "sending").values(
+                    status="failed", finished_at=now, number=None, error_code="interrupted",
+                    error_message="The server stopped while sending it: it may not have been sent."))
+                if rows_changed(changed) == 1:
+                    given_up.append(row)
+                    session.add(CallEvent(call_sid=row.call_sid, at=now, kind="text", leaflet=row.leaflet,
+                                          detail="failed interrupted"))
+        for row in given_up:
+            log.error("text message %d to %s: the server stopped while sending it; not sent again", row.id,
+                      row.number_masked)
+        return len(given_up)
 
     def _claim(self) -> _Claimed | None:
         """The oldest queued row, now ours (``sending``); None when none is queued."""
