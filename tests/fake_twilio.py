@@ -28,6 +28,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +37,7 @@ import soundfile
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-__all__ = ["ACCOUNT_SID", "AUTH_TOKEN", "DEMO_VOICE_URL", "FakeTwilio", "fake_twilio", "message_wav"]
+__all__ = ["ACCOUNT_SID", "AUTH_TOKEN", "DEMO_VOICE_URL", "FakeTwilio", "fake_twilio", "message_wav", "running_fake"]
 
 ACCOUNT_SID = "AC" + "5e" * 16
 AUTH_TOKEN = "test-auth-token"  # the token tests/conftest.py gives the line
@@ -244,16 +245,25 @@ class FakeTwilio:
         return _error(405, "Method not allowed")
 
 
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    """The fake Twilio API, serving on a free port of 127.0.0.1 until the test ends."""
+@contextmanager
+def running_fake() -> Iterator[FakeTwilio]:
+    """The fake Twilio API, serving on a free port of 127.0.0.1 while the block runs."""
     holder: list[FakeTwilio] = []
     server: BaseWSGIServer = make_server("127.0.0.1", 0, lambda env, start: holder[0](env, start), threaded=True)
     holder.append(FakeTwilio(f"http://127.0.0.1:{server.server_port}", message_wav()))
     thread = threading.Thread(target=server.serve_forever, name="fake-twilio", daemon=True)
     thread.start()
-    yield holder[0]
-    holder[0].release()  # a request still held must not keep the server from stopping
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    try:
+        yield holder[0]
+    finally:
+        holder[0].release()  # a request still held must not keep the server from stopping
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """The fake Twilio API until the test ends."""
+    with running_fake() as fake:
+        yield fake

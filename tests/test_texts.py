@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -23,7 +22,6 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from ivr.content.links import short_code
 from ivr.dialogue.steps import TEXT_OUTCOMES, CallContext, Heard, Keys, Position, SendText, Step
@@ -33,7 +31,7 @@ from ivr.store.models import CallEvent, TextMessage
 from ivr.texts import TextLimits, queue_text
 
 from .conftest import LiveServer, start_server
-from .fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, message_wav
+from .fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, running_fake
 from .staff_client import PASSWORD, USER, StaffSession, add_user_cli
 from .test_dialogue import CALLER, OPEN, SLUG, ids, make_engine
 from .test_nurse_line import ids as said_ids
@@ -119,16 +117,8 @@ def test_only_a_uk_mobile_can_be_texted(number, mobile):
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeTwilio]:
     """The fake Twilio API for the whole module (tests use numbers and CallSids of their own)."""
-    holder: list[FakeTwilio] = []
-    server = make_server("127.0.0.1", 0, lambda env, start: holder[0](env, start), threaded=True)
-    holder.append(FakeTwilio(f"http://127.0.0.1:{server.server_port}", message_wav()))
-    thread = threading.Thread(target=server.serve_forever, name="fake-twilio", daemon=True)
-    thread.start()
-    yield holder[0]
-    holder[0].release()
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with running_fake() as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)
