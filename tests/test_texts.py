@@ -407,3 +407,26 @@ def test_a_text_left_sending_by_a_stopped_server_is_shown_failed_and_never_sent_
         assert (row.status, row.error_code, row.number) == ("failed", "interrupted", None)
         assert [e.detail for e in session.scalars(select(CallEvent))] == ["failed interrupted"]
     assert sender._claim() is None and sent == []
+
+
+@pytest.mark.slow
+def test_staff_see_texts_sent_and_failed_on_the_dashboard_in_a_browser(line, fake, page, monkeypatch):
+    from playwright.sync_api import expect
+
+    from tests.browser import screenshot
+
+    from .test_staff_browser import sign_in
+
+    monkeypatch.setenv("IVR_SCREENSHOT_DIR", "/tmp/screens")
+    server, settings = line
+    fake.refuse(400, 21612, "The 'To' phone number is not currently reachable via SMS")
+    assert press_7(server, "CA-browser", "+447900555007")[0] == "texts.queued"
+    assert eventually(lambda: rows(settings, TextMessage, call_sid="CA-browser")[0].status == "failed")
+    sign_in(page, server.url)
+    section = page.get_by_role("region", name="Text messages with a link to a leaflet")
+    expect(section).to_be_visible()
+    failures = section.get_by_role("table", name="Text messages that failed")
+    expect(failures.get_by_role("row").filter(has_text="21612")).to_contain_text("+44 7*** ***007")
+    expect(failures.get_by_role("row").filter(has_text="21612")).to_contain_text(TITLE)
+    section.scroll_into_view_if_needed()
+    screenshot(page, "staff-dashboard-texts")

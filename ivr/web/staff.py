@@ -213,7 +213,8 @@ def dashboard_page() -> str:
     transfer_top = max((answered + missed for _, answered, missed in figures.transfers_by_hour), default=0)
     texts = text_counts(_store(), now - dt.timedelta(days=days)) if texts_for() is not None else None
     return render_template("staff/dashboard.html", d=figures, period=days, periods=PERIODS, transfer_top=transfer_top,
-                           failures=failed_sign_ins(_store(), now - FAILURES_SHOWN), texts=texts)
+                           failures=failed_sign_ins(_store(), now - FAILURES_SHOWN), texts=texts,
+                           titles={leaflet.slug: leaflet.title for leaflet in current_runtime().catalogue.leaflets})
 
 
 def _csv_download(text: str, name: str, days: int, now: dt.datetime) -> Response:
