@@ -53,6 +53,7 @@ def create_app(config: Mapping[str, object] | None = None, *, runtime: Runtime |
             phone,
             security,
             staff,
+            texts,
             voice,
         )
 
@@ -62,7 +63,7 @@ def create_app(config: Mapping[str, object] | None = None, *, runtime: Runtime |
                 "only the local simulator (`ivr call`) can call this line, Twilio cannot.",
                 settings.instance_dir / "dev-auth-token",
             )
-        features = (security, database, audio, voice, fallback, call_status, phone, calllog, metrics, staff, leaflets,
+        features = (security, database, texts, audio, voice, fallback, call_status, phone, calllog, metrics, staff, leaflets,
                     health)
     for feature in features:
         feature.init_app(app)

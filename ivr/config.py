@@ -54,6 +54,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_LOG_LEVEL": ("INFO", "Logging level."),
     "TWILIO_ACCOUNT_SID": ("", "Twilio account SID (AC...); with TWILIO_AUTH_TOKEN, lets `ivr twilio connect` set the line's number and the staff pages fetch message recordings from Twilio. Unset: recordings are not played."),
     "TWILIO_API_BASE_URL": ("https://api.twilio.com", "Twilio's REST API, scheme and host only (`ivr twilio` and message recordings use it); change it only for tests or a Twilio edge/region (https://api.dublin.ie1.twilio.com)."),
+    "IVR_SMS_FROM": ("", "Who text messages come from: a number on the Twilio account, in E.164 (+44...), or a Messaging Service SID (MG...). With TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and IVR_PUBLIC_URL set, callers on a UK mobile are offered a link to the leaflet by text message. Unset: not offered."),
+    "IVR_TEXTS_PER_NUMBER_PER_DAY": ("3", "Most text messages one caller's number is sent in 24 hours (1 to 20): a guard against text-message fraud."),
+    "IVR_TEXTS_PER_HOUR": ("100", "Most text messages the whole line sends in an hour (1 to 10000): a guard against text-message fraud."),
     "IVR_METRICS": ("staff", "Who may read `/metrics`: `staff` (a staff login, or the bearer token IVR_METRICS_TOKEN) or `open` (anyone who can reach it: bind to a private network)."),
     "IVR_METRICS_TOKEN": ("", "Bearer token a Prometheus scraper sends to read `/metrics` when IVR_METRICS=staff (Authorization: Bearer ...). Unset: staff login only."),
     "IVR_PHONE": ("", "Who may use the browser phone at `/phone`: `open` (anyone who can reach the app), `staff` (a staff login) or `off`. Unset: `open` with the local development token, `staff` once TWILIO_AUTH_TOKEN is set."),
@@ -112,11 +115,20 @@ class Settings:
     fallback_url: str = ""  # IVR_FALLBACK_URL: "" = IVR_PUBLIC_URL/voice/fallback
     welcome_back_days: int = 30  # IVR_WELCOME_BACK_DAYS (0: off)
     welcome_back_wait_ms: int = 20  # IVR_WELCOME_BACK_WAIT_MS
+    sms_from: str = ""  # IVR_SMS_FROM: E.164 or a Messaging Service SID (MG...); "" = no text messages
+    texts_per_number_per_day: int = 3
+    texts_per_hour: int = 100
 
     @property
     def for_service(self) -> bool:
         """A real Twilio auth token is set: the line answers real callers, so only approved words."""
         return not self.auth_token_is_local
+
+    @property
+    def can_send_texts(self) -> bool:
+        """Everything a text message with a leaflet's link needs: a sender, the account's
+        credentials, and the public address the link points at."""
+        return bool(self.sms_from and self.account_sid and not self.auth_token_is_local and self.public_url)
 
 
 def _int(values: Mapping[str, str], name: str, low: int, high: int) -> int:
@@ -185,6 +197,17 @@ def _e164(values: Mapping[str, str], name: str) -> str:
         raise ConfigError(f"Expected a number in E.164 form like '+441632960000' in {name}, got {text!r}.",
                           hint="A + then the country code and the number, with no spaces; or leave it unset.")
     return text
+
+
+def _sms_from(values: Mapping[str, str]) -> str:
+    """IVR_SMS_FROM: "", an E.164 number, or a Messaging Service SID (MG and 32 hexadecimal digits)."""
+    text = values["IVR_SMS_FROM"].strip()
+    if text.startswith("MG"):
+        if len(text) == 34 and all(c in "0123456789abcdef" for c in text[2:]):
+            return text
+        raise ConfigError(f"Expected MG followed by 32 lower-case hexadecimal digits in IVR_SMS_FROM, got {text!r}.",
+                          hint="Copy the Messaging Service SID from the Twilio console, or give a number like +447700900000.")
+    return _e164(values, "IVR_SMS_FROM")
 
 
 def _choice(values: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str, hint: str) -> str:
@@ -318,4 +341,7 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
         fallback_url=_fallback_url(values["IVR_FALLBACK_URL"]),
         welcome_back_days=_int(values, "IVR_WELCOME_BACK_DAYS", 0, 365),
         welcome_back_wait_ms=_int(values, "IVR_WELCOME_BACK_WAIT_MS", 1, 1000),
+        sms_from=_sms_from(values),
+        texts_per_number_per_day=_int(values, "IVR_TEXTS_PER_NUMBER_PER_DAY", 1, 20),
+        texts_per_hour=_int(values, "IVR_TEXTS_PER_HOUR", 1, 10000),
     )

@@ -97,5 +97,10 @@ class StoreError(IvrError):
 
 class TwilioNumberError(IvrError):
     """``ivr twilio connect`` / ``status`` cannot read or set the line's Twilio number: the number
-    given is not in E.164 form or not on the account, or Twilio's API is unreachable or fails.
-    (Wrong or missing credentials are a :class:`ConfigError`: the fix is a setting.)"""
+    given is not in E.164 form or not on the account, or Twilio's API is unreachable or fails
+    (also when it refuses a text message). (Wrong or missing credentials are a
+    :class:`ConfigError`: the fix is a setting.) ``twilio_code`` is Twilio's own error code when
+    it answered with one (21610: the recipient has opted out ...)."""
+
+    twilio_code: str | None = None
+    twilio_message: str | None = None  # what Twilio said, with its code ("... (Twilio error 21610)")

@@ -22,7 +22,7 @@ KEYPAD = "0123456789*#"
 NUMBERED = "12345"  # the keys of a menu's numbered choices: never more than five
 ACTIONS: dict[str, tuple[str, ...]] = {
     "everywhere": ("nurse", "back", "repeat", "slower", "help"),
-    "menu": ("code", "more"),
+    "menu": ("code", "text"),
     "reading": ("previous", "restart", "next", "back", "pause", "forward"),
     "answer": ("yes", "no"),
 }
@@ -83,7 +83,7 @@ def load_keymap(path: Path = KEYMAP_PATH) -> KeyMap:
         for action, key in table.items():
             if key in everywhere.values():
                 raise ContentError(f"{group}.{action} takes key {key!r}, which works everywhere.", path=path)
-    for action in ("code", "more"):
+    for action in ("code", "text"):
         if menu[action] in NUMBERED:
             raise ContentError(f"menu.{action} must not be a key of the numbered choices (1 to 5).", path=path)
     for action, key in everywhere.items():

@@ -13,6 +13,12 @@ account's or an unknown path gets 404 with Twilio's JSON error. ``requests`` lis
   takes Twilio's form fields (VoiceUrl, VoiceMethod, ...); an unknown field or a method other
   than GET or POST is refused with 400, and nothing of that request is applied. Tests add
   numbers with ``add_number``; ``changes`` lists each update applied (number SID, form fields).
+- Messages (text messages): ``POST .../Messages.json`` with ``To``, ``Body`` and ``From`` or
+  ``MessagingServiceSid`` answers 201 with the message (SID SM...) and records it in ``texts``.
+  ``refuse(status, code, message)`` makes it answer Twilio's error JSON instead (recorded in
+  ``refused``); ``hold()`` keeps each request waiting until ``release()`` (to prove that the
+  caller is not kept waiting for the send). ``wait_for_texts(n)`` / ``wait_for_attempts(n)``
+  wait, on a condition, until that many have arrived.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,13 +37,14 @@ import soundfile
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-__all__ = ["ACCOUNT_SID", "AUTH_TOKEN", "DEMO_VOICE_URL", "FakeTwilio", "fake_twilio", "message_wav"]
+__all__ = ["ACCOUNT_SID", "AUTH_TOKEN", "DEMO_VOICE_URL", "FakeTwilio", "fake_twilio", "message_wav", "running_fake"]
 
 ACCOUNT_SID = "AC" + "5e" * 16
 AUTH_TOKEN = "test-auth-token"  # the token tests/conftest.py gives the line
 SAMPLE_RATE = 8000
 SECONDS = 8.0  # as long as the simulator says its callers speak (RecordingDuration 8)
 _PATH_RE = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/(RE[0-9a-f]{32})\.wav")
+_MESSAGES_RE = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json")
 _NUMBERS_RE = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-f]{32})/IncomingPhoneNumbers(?:/(PN[0-9a-f]{32}))?\.json")
 DEMO_VOICE_URL = "https://demo.twilio.com/welcome/voice/"  # what Twilio sets on a newly bought number
 # Fields an update may set (Twilio's form names); the JSON record names them in snake_case.
@@ -75,6 +83,68 @@ class FakeTwilio:
     requests: list[tuple[str, bool]] = field(default_factory=list)
     numbers: dict[str, dict] = field(default_factory=dict)  # PN sid -> Twilio's JSON record
     changes: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    texts: list[dict[str, str]] = field(default_factory=list)  # form fields of each text message taken
+    refused: list[dict[str, str]] = field(default_factory=list)  # ... and of each one refused
+    refusal: tuple[int, int, str] | None = None  # (HTTP status, Twilio code, message) while refusing
+    _free: threading.Event = field(default_factory=threading.Event)  # set: messages are answered at once
+    _arrived: threading.Condition = field(default_factory=threading.Condition)
+    _attempts: int = 0
+
+    def __post_init__(self) -> None:
+        self._free.set()
+
+    def refuse(self, status: int, code: int, message: str) -> None:
+        """Answer every text message from now on with this Twilio error."""
+        self.refusal = (status, code, message)
+
+    def hold(self) -> None:
+        """Keep every text message request waiting (unanswered) until :meth:`release`."""
+        self._free.clear()
+
+    def release(self) -> None:
+        self._free.set()
+
+    def wait_for_attempts(self, count: int, timeout: float = 20.0) -> bool:
+        """Wait until ``count`` text message requests have arrived (taken, refused or held)."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: self._attempts >= count, timeout)
+
+    def wait_for_texts(self, count: int, timeout: float = 20.0) -> bool:
+        """Wait until ``count`` text messages have been taken."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self.texts) >= count, timeout)
+
+    def _message(self, request: Request, account: str) -> Response:
+        if account != self.account_sid:
+            return _error(404, f"The requested resource {request.path} was not found")
+        if request.method != "POST":
+            return _error(405, "Method not allowed")
+        form = request.form.to_dict()
+        with self._arrived:
+            self._attempts += 1
+            self._arrived.notify_all()
+        self._free.wait(60)  # held: the request waits, as a slow Twilio would
+        if "To" not in form or "Body" not in form or not ("From" in form or "MessagingServiceSid" in form):
+            return _error(400, "A 'To' phone number, a 'Body' and a 'From' or 'MessagingServiceSid' are required.")
+        with self._arrived:
+            if self.refusal is not None:
+                self.refused.append(form)
+                self._arrived.notify_all()
+                status, code, message = self.refusal
+                body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                        "status": status}
+                return Response(json.dumps(body), status=status, mimetype="application/json")
+            self.texts.append(form)
+            sid = "SM" + f"{len(self.texts):032x}"
+            self._arrived.notify_all()
+        record = {
+            "account_sid": self.account_sid, "api_version": "2010-04-01", "body": form["Body"],
+            "date_created": "Wed, 02 Dec 2026 10:00:00 +0000", "direction": "outbound-api", "error_code": None,
+            "error_message": None, "from": form.get("From"), "messaging_service_sid": form.get("MessagingServiceSid"),
+            "num_segments": "1", "price": None, "sid": sid, "status": "queued", "to": form["To"],
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+        }
+        return Response(json.dumps(record), status=201, mimetype="application/json")
 
     def add_number(self, phone_number: str, **fields: str | None) -> str:
         """Put a number on the account, set as Twilio sets a new one except for ``fields``
@@ -147,6 +217,8 @@ class FakeTwilio:
         if not authorised:
             response = _error(401, "Authenticate")
             response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+        elif (messages := _MESSAGES_RE.fullmatch(request.path)) is not None:
+            response = self._message(request, messages.group(1))
         elif (numbers := _NUMBERS_RE.fullmatch(request.path)) is not None:
             response = self._numbers(request, numbers.group(1), numbers.group(2))
         elif request.method != "GET":
@@ -173,15 +245,25 @@ class FakeTwilio:
         return _error(405, "Method not allowed")
 
 
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    """The fake Twilio API, serving on a free port of 127.0.0.1 until the test ends."""
+@contextmanager
+def running_fake() -> Iterator[FakeTwilio]:
+    """The fake Twilio API, serving on a free port of 127.0.0.1 while the block runs."""
     holder: list[FakeTwilio] = []
     server: BaseWSGIServer = make_server("127.0.0.1", 0, lambda env, start: holder[0](env, start), threaded=True)
     holder.append(FakeTwilio(f"http://127.0.0.1:{server.server_port}", message_wav()))
     thread = threading.Thread(target=server.serve_forever, name="fake-twilio", daemon=True)
     thread.start()
-    yield holder[0]
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    try:
+        yield holder[0]
+    finally:
+        holder[0].release()  # a request still held must not keep the server from stopping
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """The fake Twilio API until the test ends."""
+    with running_fake() as fake:
+        yield fake

@@ -185,6 +185,15 @@ def _no_help_after_the_leaflet(engine: CallEngine) -> None:
     engine.leaflets.end_before = lambda position: ()  # type: ignore[method-assign]
 
 
+def _offers_a_text_to_everyone(engine: CallEngine) -> None:
+    menu = engine.leaflets.menu
+    engine.leaflets.menu = lambda position, today, can_text=False: menu(position, today, can_text=True)  # type: ignore[method-assign]
+
+
+def _text_answered_by_the_menu_alone(engine: CallEngine) -> None:
+    engine.after_text = lambda send, outcome, context: engine.enter(send.position, context)  # type: ignore[method-assign]
+
+
 BREAKERS: dict[str, tuple[int, Callable[[CallEngine], None]]] = {
     "no emergency sentence in the greeting": (1, _no_emergency_in_greeting),
     "no emergency sentence before the offer to carry on": (1, _no_emergency_before_the_offer_to_carry_on),
@@ -205,6 +214,8 @@ BREAKERS: dict[str, tuple[int, Callable[[CallEngine], None]]] = {
     "no stale caveat": (10, _no_stale_caveat),
     "carries on without the stale caveat": (10, _carries_on_without_the_stale_caveat),
     "no help after the leaflet": (11, _no_help_after_the_leaflet),
+    "offers a text to a withheld number": (12, _offers_a_text_to_everyone),
+    "a text asked for, and nothing said about it": (12, _text_answered_by_the_menu_alone),
 }
 
 

@@ -121,7 +121,7 @@ def test_many_leaflets_page_at_five_choices_with_code_and_more(engine):
     step = many.answer(at(many))
     numbered = [c.action for c in step.listen.choices if c.numbered]
     assert len(numbered) == 5 and numbered[-2:] == ["code", "more"]
-    more = press(many, step, "7")
+    more = press(many, step, "4")
     assert more.position.page == 1 and "menu.back" in ids(more)
     back = press(many, more, "*")
     assert back.position.page == 0
@@ -480,7 +480,8 @@ def test_every_word_an_offer_names_is_understood_there(talking):
     offers = {"menu.whole_say": "whole", "menu.nurse_open_say": "nurse", "menu.nurse_closed_say": "nurse",
               "menu.nurse_closed_no_hours_say": "nurse", "nurse.options.callback_say": "callback",
               "nurse.options.message_say": "message", "nurse.callback.confirm_say": "yes",
-              "nurse.callback.check_say": "yes", "reading.next_say": "next", "call.welcome_back_say": "resume"}
+              "nurse.callback.check_say": "yes", "reading.next_say": "next", "call.welcome_back_say": "resume",
+              "menu.text_say": "text"}
     templates = talking.voice.prompts.templates
     for prompt_id, template in templates.items():
         if prompt_id.endswith("_say") and "{section}" not in template and "{title}" not in template:

@@ -73,11 +73,11 @@ def rows(url, model):
 
 
 def test_migrations_bring_a_new_database_to_head(store, database_url):
-    assert current_revision(store.engine) == head_revision() == "0005"
+    assert current_revision(store.engine) == head_revision() == "0006"
     engine = create_engine(database_url)
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
-    assert {"messages", "callback_requests", "alembic_version"} <= tables
+    assert {"messages", "callback_requests", "text_messages", "alembic_version"} <= tables
     again = Store(database_url)
     again.migrate()  # running it again is harmless
     assert current_revision(again.engine) == head_revision()

@@ -36,6 +36,10 @@ CHRISTMAS_EVE = "2026-12-24T18:00:00+00:00"
 CALL = {"CallSid": "CA0123456789abcdef", "AccountSid": "AC" + "0" * 32, "From": "+447900123456",
         "To": "+441632960000", "CallStatus": "in-progress", "Direction": "inbound"}
 TOKEN = "test-auth-token"
+# Text messages on; the public URL is the one the in-process client signs for. Nothing listens
+# at the API address: a text queued by a golden case fails at once, never reaching Twilio.
+TEXTS = {"IVR_SMS_FROM": "+447700900000", "TWILIO_ACCOUNT_SID": "AC" + "5e" * 16,
+         "TWILIO_API_BASE_URL": "http://127.0.0.1:9", "IVR_PUBLIC_URL": "http://localhost"}
 
 
 def _config(tmp: Path, **extra: object) -> dict[str, object]:
@@ -289,7 +293,12 @@ GOLDEN_CASES: dict[str, tuple[str, str, dict[str, str]]] = {
                              {"Digits": "1"}),
     "nurse-saved-silence": ("say", f"/voice/key?{NURSE.replace('k=nurse', 'k=nurse-saved')}&y=busy", {}),
     "leaflet-menu": ("many", "/voice", {}),
-    "leaflet-menu-page-2": ("many", "/voice/key?k=leaflets", {"Digits": "7"}),
+    "leaflet-menu-page-2": ("many", "/voice/key?k=leaflets", {"Digits": "4"}),
+    # a link by text message (issue 17): offered in the leaflet's menu and at its end, and asked for
+    "text-offer": ("texts", "/voice", {}),
+    "text-offer-speech": ("texts-speech", "/voice", {}),
+    "text-end-of-leaflet": ("texts", f"/voice/key?k=read&l={SEED}&s=4&p=1", {"Digits": "3"}),
+    "text-queued": ("texts", f"/voice/key?k=sections&l={SEED}", {"Digits": "7"}),
     "code-entry": ("many", "/voice/key?k=leaflets", {"Digits": "6"}),
     # a caller whose earlier call stopped at section 2, paragraph 2 (see _returning)
     "welcome": ("returning", "/voice", {}),
@@ -318,6 +327,8 @@ def lines(tmp_path_factory, audio_dir) -> dict[str, _Line]:
         "speech": _Line(tmp / "speech", IVR_SPEECH="say", IVR_SPEECH_INPUT="on"),
         "many": _Line(tmp / "many", IVR_LEAFLETS_DIR=MANY, IVR_SPEECH="say"),
         "returning": _returning(tmp / "returning"),
+        "texts": _Line(tmp / "texts", IVR_SPEECH="say", **TEXTS),
+        "texts-speech": _Line(tmp / "texts-speech", IVR_SPEECH="say", IVR_SPEECH_INPUT="on", **TEXTS),
     }
 
 
@@ -337,7 +348,7 @@ def test_golden_twiml(name, lines):
 def test_speech_off_is_keys_only_everywhere(lines):
     for name, (which, _path, _extra) in GOLDEN_CASES.items():
         text = (GOLDEN / f"{name}.xml").read_text()
-        if which != "speech":
+        if which not in ("speech", "texts-speech"):
             assert 'input="dtmf speech"' not in text and "hints=" not in text and "say nurse" not in text, name
 
 

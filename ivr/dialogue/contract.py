@@ -22,6 +22,8 @@ caller reaches it; a new leaflet, prompt or key that breaks a promise fails the 
 10. Stale content is said (after a section's heading, before its text) when a leaflet past its
     review date is read.
 11. After the last section of a leaflet, when to get help.
+12. A text message with a link is offered only where it can be sent (the caller's own UK mobile,
+    the settings there), and asking for one is always answered with what became of it.
 """
 
 from __future__ import annotations
@@ -286,6 +288,26 @@ def end_of_leaflet(engine: CallEngine, found: Exploration) -> Iterator[str]:
             yield f"the end of {leaflet.slug} does not say when to get help, at {_where(found, t.state)}"
 
 
+# --- 12 ----------------------------------------------------------------------------------------
+
+TEXT_OFFERS = frozenset({"menu.text", "menu.text_say"})
+
+
+def texts(engine: CallEngine, found: Exploration) -> Iterator[str]:
+    """A text message is offered only to a caller it can be sent to, and asking for one is always
+    answered with what became of it (sent now, already sent, over the limit, not possible),
+    then the menu again: never silence, never a hang-up."""
+    for t in found.transitions:
+        if t.situation >= 0 and not found.situations[t.situation].context.can_text and any(
+                u.id in TEXT_OFFERS for u in t.step.spoken):
+            yield f"a text message is offered to a caller it cannot be sent to, at {_where(found, t.state)}"
+        if " text:" in t.input:
+            if not any(u.id.startswith("texts.") for u in t.step.before):
+                yield f"a text asked for ({t.input}) is not answered with what became of it, at {_where(found, t.state)}"
+            if t.step.listen is None:
+                yield f"after a text asked for ({t.input}), the line does not go back to a menu, at {_where(found, t.state)}"
+
+
 RULES: tuple[Rule, ...] = (
     Rule(1, "emergency signposting no key can skip", emergency),
     Rule(2, "silence never ends unheard", silence),
@@ -298,6 +320,7 @@ RULES: tuple[Rule, ...] = (
     Rule(9, "hours-aware wording", hours_aware),
     Rule(10, "stale content is said", stale),
     Rule(11, "when to get help after a leaflet", end_of_leaflet),
+    Rule(12, "a text message only where it can be sent, and always answered", texts),
 )
 MAX_PER_RULE = 10  # a broken rule usually breaks everywhere: the first few findings say enough
 

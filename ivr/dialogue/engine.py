@@ -11,7 +11,8 @@ rules every state shares:
 - the line only hangs up after the emergency sentence.
 
 :meth:`CallEngine.respond` may answer with a save request instead of a step; the web layer stores
-it and calls :meth:`CallEngine.after_save` with the result.
+it and calls :meth:`CallEngine.after_save` with the result. A text message asked for
+(:class:`~ivr.dialogue.steps.SendText`) goes the same way, through :meth:`CallEngine.after_text`.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ from ivr.dialogue.steps import (
     Reply,
     Resume,
     Save,
+    SendText,
     Silence,
     Step,
+    TextOutcome,
 )
 from ivr.dialogue.understanding import interpret, label_of, load_words, understand
 from ivr.keymap import NUMBERED, KeyMap, load_keymap
@@ -171,6 +174,12 @@ class CallEngine:
         """What the caller hears once the web layer has stored ``save`` (``saved``) or failed to."""
         return self._go(self.nurse.after_save(save, saved, context), context)
 
+    def after_text(self, send: SendText, outcome: TextOutcome, context: CallContext) -> Step:
+        """What the caller hears once the web layer has queued ``send`` (or could not): what
+        became of it, then the menu they asked from again, without its heading."""
+        said = self.voice.say("texts." + outcome.replace("-", "_"))
+        return self.enter(send.position.but(quiet=0, wrong=0, held=""), context, (said,), brief=True)
+
     # --- where ---------------------------------------------------------------------------------
 
     def settle(self, position: Position) -> Position:
@@ -217,7 +226,7 @@ class CallEngine:
     def menu(self, position: Position, context: CallContext) -> Menu:
         """The menu at a settled menu position."""
         if position.kind in ("leaflets", "sections", "end"):
-            return self.leaflets.menu(position, context.moment.today)
+            return self.leaflets.menu(position, context.moment.today, can_text=context.can_text)
         return self.nurse.menu(position, context)
 
     def _menu_step(

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from ivr.dialogue.engine import CallEngine
 from ivr.dialogue.steps import (
     NURSE_KINDS,
+    TEXT_OUTCOMES,
     CallContext,
     Continue,
     DialEnded,
@@ -43,6 +44,7 @@ from ivr.dialogue.steps import (
     Save,
     SaveCallback,
     SaveMessage,
+    SendText,
     Silence,
     Step,
     Transfer,
@@ -86,7 +88,7 @@ class Transition:
 
     state: State | None  # None: the call being answered
     input: str  # "answer", "arrive", "key:1", "keys:07700900456#", "silence", "say:side effects@0.9",
-    #             "dial:busy", "recorded:30", "recorded:0"
+    #             "dial:busy", "recorded:30", "recorded:0", "key:7 text:queued" (a text asked for, and what became of it)
     step: Step
     save: Save | None = None
     saved: bool | None = None
@@ -148,7 +150,9 @@ def situations(engine: CallEngine, today: dt.date | None = None) -> list[Situati
         ("closed", _moment(closed_at, False, opening)),
         ("closed, no opening known", _moment(closed_at, False, None)),
     ]
-    return [Situation(f"{name}{caller_name}", CallContext(moment, caller))
+    # A caller whose number is known (a UK mobile) can be sent a text: the leaflet states are walked
+    # with the offer made, and what a text request can come to (every TextOutcome) followed.
+    return [Situation(f"{name}{caller_name}", CallContext(moment, caller, can_text=caller is not None))
             for name, moment in moments
             for caller_name, caller in ((", caller's number known", SAMPLE_CALLER), (", number withheld", None))]
 
@@ -240,6 +244,9 @@ def explore(engine: CallEngine, *, today: dt.date | None = None) -> Exploration:
         reply = engine.respond(source[0], event, context)
         if isinstance(reply, Step):
             return [follow(source, label, reply, situation, cost)]
+        if isinstance(reply, SendText):
+            return [follow(source, f"{label} text:{outcome}", engine.after_text(reply, outcome, context), situation,
+                           cost) for outcome in TEXT_OUTCOMES]
         return [follow(source, label, engine.after_save(reply, saved, context), situation, cost, reply, saved)
                 for saved in (True, False)]
 

@@ -20,6 +20,7 @@ from ivr.dialogue.steps import (
     Listen,
     Position,
     Resume,
+    SendText,
     Silence,
     Step,
     leaflet_part_id,
@@ -121,15 +122,26 @@ class LeafletFlow:
         size = room - 1
         return [sections[start:start + size] for start in range(0, len(sections), size)]
 
-    def menu(self, position: Position, today: dt.date) -> Menu:
-        """The menu at a ``leaflets``, ``sections`` or ``end`` position (settled)."""
+    def menu(self, position: Position, today: dt.date, *, can_text: bool = False) -> Menu:
+        """The menu at a ``leaflets``, ``sections`` or ``end`` position (settled); ``can_text``:
+        a leaflet's menu and the end of a leaflet offer a link to it by text message."""
         if position.kind == "leaflets":
             return self._leaflets_menu(position)
         leaflet = self.leaflet(position)
         assert leaflet is not None  # settled
         if position.kind == "end":
-            return self._end_menu(position, leaflet)
-        return self._sections_menu(position, leaflet, today)
+            menu = self._end_menu(position, leaflet)
+            last = leaflet.section(position.section + 1) is None
+            return self._with_text(menu, position, leaflet) if can_text and last else menu
+        menu = self._sections_menu(position, leaflet, today)
+        return self._with_text(menu, position, leaflet) if can_text else menu
+
+    def _with_text(self, menu: Menu, position: Position, leaflet: SpeechLeaflet) -> Menu:
+        """``menu`` with the text message offered after its choices (a key of its own, not numbered)."""
+        key = self.keys.menu["text"]
+        here = position.but(quiet=0, wrong=0, held="")
+        option = Option(Choice(key, "text"), self.voice.offer("menu.text", key), SendText(here, leaflet.slug))
+        return Menu(menu.header, (*menu.options, option), menu.back, menu.trailer, menu.help)
 
     def _leaflets_menu(self, position: Position) -> Menu:
         voice, keys = self.voice, self.keys.menu
@@ -145,8 +157,9 @@ class LeafletFlow:
                                   Go(Position("code", rate=position.rate))))
         here = position.but(quiet=0, wrong=0, held="")
         if position.page + 1 < len(pages):
-            options.append(Option(Choice(keys["more"], "more", numbered=True),
-                                  voice.press("menu.more_leaflets", keys["more"]), Go(here.but(page=position.page + 1))))
+            more = str(len(pages[position.page]) + 1)  # the next number after the leaflets of this page
+            options.append(Option(Choice(more, "more", numbered=True),
+                                  voice.press("menu.more_leaflets", more), Go(here.but(page=position.page + 1))))
         back = Go(here.but(page=position.page - 1)) if position.page else None
         return Menu((voice.say("menu.leaflets"),), tuple(options), back)
 
@@ -168,7 +181,7 @@ class LeafletFlow:
                               Go(Position("read", leaflet.slug, 0, 1, position.rate, whole=True), stale)))
         here = position.but(quiet=0, wrong=0, held="")
         if position.page + 1 < len(pages):
-            more = self.keys.menu["more"]
+            more = str(len(options) + 1)
             options.append(Option(Choice(more, "more", numbered=True), voice.press("menu.more_sections", more),
                                   Go(here.but(page=position.page + 1))))
         if position.page:

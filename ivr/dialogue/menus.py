@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.dialogue.steps import Choice, Position, Save
+from ivr.dialogue.steps import Choice, Position, Save, SendText
 from ivr.prompts import Utterance
 
 __all__ = ["Go", "Menu", "Option"]
@@ -27,11 +27,11 @@ class Go:
 @dataclass(frozen=True)
 class Option:
     """One offered choice: the key (and words), how it is offered, and what it does (go somewhere,
-    or store a request first)."""
+    or store a request first, or send a text)."""
 
     choice: Choice
     said: Utterance | None  # None: works but is not announced (e.g. a reading key at a section's end)
-    go: Go | Save
+    go: Go | Save | SendText
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ so any worker of any server can answer any request. The engine turns a position 
 what to say (``before``: no key can skip it; ``utterances``: a key interrupts them), what to listen
 for (:class:`Listen`) and what happens when nothing comes (:data:`Outcome`). Where the caller's
 words must be kept first, the engine answers with a save request (:data:`Save`) instead; the web
-layer stores it and asks the engine what to say next, knowing whether it was saved.
+layer stores it and asks the engine what to say next, knowing whether it was saved. A text message
+asked for is answered the same way (:class:`SendText`, then :data:`TextOutcome`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "KINDS",
     "LEAFLET_KINDS",
     "NURSE_KINDS",
+    "TEXT_OUTCOMES",
     "Bridge",
     "CallContext",
     "Choice",
@@ -49,8 +51,10 @@ __all__ = [
     "Save",
     "SaveCallback",
     "SaveMessage",
+    "SendText",
     "Silence",
     "Step",
+    "TextOutcome",
     "Transfer",
     "leaflet_part_id",
     "small_int",
@@ -220,11 +224,13 @@ class Resume:
 
 @dataclass(frozen=True)
 class CallContext:
-    """What the engine knows about this call besides its position: the time, and the caller's own
-    number when it is a UK number a nurse can ring back (E.164; None when withheld or foreign)."""
+    """What the engine knows about this call besides its position: the time, the caller's own
+    number when it is a UK number a nurse can ring back (E.164; None when withheld or foreign), and
+    whether a text message with a link to a leaflet can be sent to it (only then is it offered)."""
 
     moment: Moment
     caller_number: str | None = None
+    can_text: bool = False  # a link can be sent by text message: the settings are there and the caller's own number is a UK mobile
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -399,4 +405,24 @@ class SaveCallback:
 
 
 Save = SaveMessage | SaveCallback
-Reply = Step | SaveMessage | SaveCallback
+
+
+# --- a text message asked for ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendText:
+    """Send the caller a link to leaflet ``slug`` by text message; ``position`` is the menu they
+    asked from. The web layer queues it (never waiting for the send) and asks the engine what to
+    say with the :data:`TextOutcome` (:meth:`ivr.dialogue.engine.CallEngine.after_text`)."""
+
+    position: Position
+    slug: str
+
+
+TextOutcome = Literal["queued", "already", "over-limit", "not-possible"]
+"""What became of a text asked for: queued to send now; already sent (or queued) for this leaflet
+in this call; over a limit (texts a number may get a day, or the line an hour); not possible (no
+UK mobile, no settings, or the database failed)."""
+TEXT_OUTCOMES: tuple[TextOutcome, ...] = ("queued", "already", "over-limit", "not-possible")
+Reply = Step | SaveMessage | SaveCallback | SendText

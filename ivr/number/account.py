@@ -63,8 +63,11 @@ class _ApiAt(TwilioHttpClient):
                 f"TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.",
                 hint="Copy both from the Twilio console (Account Info); a subaccount's token works only with its own SID.")
         if status >= 400:
-            raise TwilioNumberError(f"Twilio answered {method} {url} with HTTP {status}: {_message(response)}",
-                                    hint="Twilio's status page (status.twilio.com) says whether it is Twilio; try again later.")
+            error = TwilioNumberError(f"Twilio answered {method} {url} with HTTP {status}: {_message(response)}",
+                                      hint="Twilio's status page (status.twilio.com) says whether it is Twilio; try again later.")
+            error.twilio_code = _code(response) or f"http-{status}"
+            error.twilio_message = _message(response)
+            raise error
         return response
 
 
@@ -75,6 +78,15 @@ def _message(response: Response) -> str:
         return f"{body['message']} (Twilio error {body.get('code', '?')})"
     except (ValueError, TypeError, KeyError):
         return response.text[:200] or "(no message)"
+
+
+def _code(response: Response) -> str | None:
+    """Twilio's error code (JSON ``code``, e.g. 21610), or None when the answer has none."""
+    try:
+        code = json.loads(response.text).get("code")
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return str(code)[:16] if code is not None else None
 
 
 def _settings_of(instance: Any) -> dict[str, str]:
@@ -130,3 +142,15 @@ class TwilioAccount:
             raise TwilioNumberError(f"Twilio did not take {', '.join(missed)} for {number.phone_number}.",
                                     hint="Run `ivr twilio status` to see how it is set now, then try again.")
         return NumberOnAccount(number.sid, number.phone_number, updated.friendly_name or "", settings)
+
+    def send_text(self, to: str, body: str, *, sender: str) -> str:
+        """Send ``body`` by text message to ``to`` (E.164) from ``sender`` (IVR_SMS_FROM: a number,
+        or a Messaging Service SID MG...); the message's SID (SM...) once Twilio has taken it.
+        Raises :class:`TwilioNumberError` (with ``twilio_code``) when Twilio refuses it or cannot
+        be reached, :class:`ConfigError` for refused credentials."""
+        messages = self._client.api.v2010.account.messages
+        if sender.startswith("MG"):
+            message = messages.create(to=to, body=body, messaging_service_sid=sender)
+        else:
+            message = messages.create(to=to, body=body, from_=sender)
+        return str(message.sid)

@@ -18,7 +18,7 @@ __all__ = ["check_settings"]
 
 def check_settings(settings: Settings) -> list[Finding]:
     """Nurse-line settings problems: the nurse number and caller ID, hours, closed dates,
-    holiday region, the call-back number, IVR_CLOCK. Errors stop the line starting; warnings do not."""
+    holiday region, the call-back number, text messages, IVR_CLOCK. Errors stop the line starting; warnings do not."""
     findings: list[Finding] = []
     problem = check_e164(settings.nurse_number)
     if problem:
@@ -42,6 +42,12 @@ def check_settings(settings: Settings) -> list[Finding]:
     if not settings.callback_from:
         findings.append(Finding("warning", "IVR_CALLBACK_FROM is not set: callers who leave a message or ask for a "
                                            "call-back are not told which number the nurses will ring from."))
+    if settings.sms_from and not settings.can_send_texts:
+        missing = [name for name, given in (("TWILIO_ACCOUNT_SID", settings.account_sid),
+                                            ("TWILIO_AUTH_TOKEN", not settings.auth_token_is_local),
+                                            ("IVR_PUBLIC_URL", settings.public_url)) if not given]
+        findings.append(Finding("warning", f"IVR_SMS_FROM is set but {', '.join(missing)} not: callers are not "
+                                           "offered a link to the leaflet by text message."))
     if settings.clock is not None:
         findings.append(Finding("warning", "IVR_CLOCK is set: the line ignores the real time (tests only)."))
     return findings

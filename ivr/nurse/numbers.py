@@ -6,12 +6,13 @@ commands; everywhere else, and always in logs, a number appears as ``+44 7*** **
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 
-__all__ = ["check_e164", "last_digits", "mask_number", "uk_callback_number"]
+__all__ = ["check_e164", "last_digits", "mask_number", "uk_callback_number", "uk_mobile_number"]
 
 _UK_REGIONS = {"GB", "GG", "JE", "IM"}  # +44 numbers: UK, Guernsey, Jersey, Isle of Man
 _NOT_FOR_CALLBACK = {PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST, PhoneNumberType.PAGER}
@@ -77,3 +78,16 @@ def uk_callback_number(text: str | None) -> str | None:
     ):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@functools.lru_cache(maxsize=4096)  # asked on every webhook of a call, with the same From
+def uk_mobile_number(text: str | None) -> str | None:
+    """Twilio's ``From`` (E.164) when it is a UK mobile that can take a text message (``+447900123456``;
+    Guernsey, Jersey and the Isle of Man included); None for a landline, a pager, a personal or
+    premium number, a foreign or withheld number. Text-message fraud sends to premium and foreign
+    numbers: only these are ever sent to."""
+    number = uk_callback_number(text)
+    if number is None:
+        return None
+    parsed = phonenumbers.parse(number, None)
+    return number if phonenumbers.number_type(parsed) == PhoneNumberType.MOBILE else None

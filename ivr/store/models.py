@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, MetaData, String, TypeDecorator
+from sqlalchemy import Boolean, DateTime, Float, Integer, MetaData, String, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "Base", "CallEvent", "CallRecord", "CallbackRequest", "LoginFailure", "Message", "StaffSession", "StaffUser",
-    "UTCDateTime", "utcnow",
+    "TextMessage", "UTCDateTime", "utcnow",
 ]
 
 
@@ -186,3 +186,35 @@ class StaffSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     address: Mapped[str] = mapped_column(String(64))
+
+
+# --- A link to a leaflet by text message (issue 17) ---------------------------------------------
+
+
+class TextMessage(Base):
+    """A text message with a link to a leaflet, asked for in a call. Written (committed) by the
+    webhook before the caller hears "we'll send it now"; sent afterwards by a background thread
+    (:mod:`ivr.texts.sender`), which claims it (``queued`` -> ``sending``) and records the outcome
+    (``sent`` with Twilio's message SID, or ``failed`` with Twilio's error code).
+
+    One per leaflet per call (unique ``call_sid`` and ``leaflet``). The caller's number is counted
+    by a keyed hash (``number_hash``, as the call log keys callers); the full number is kept only
+    until the message is sent or has failed (``number`` is then emptied), and shown nowhere."""
+
+    __tablename__ = "text_messages"
+    __table_args__ = (UniqueConstraint("call_sid", "leaflet", name="uq_text_messages_call_sid_leaflet"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64))
+    leaflet: Mapped[str] = mapped_column(String(120))
+    number_hash: Mapped[str] = mapped_column(String(64), index=True)
+    number_masked: Mapped[str] = mapped_column(String(32))  # for staff pages and logs
+    number: Mapped[str | None] = mapped_column(String(20))  # E.164, to send to; None once sent or failed
+    body: Mapped[str] = mapped_column(String(320))  # the message: the leaflet's title and short link
+    status: Mapped[str] = mapped_column(String(16), index=True)  # queued, sending, sent, failed
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    twilio_sid: Mapped[str | None] = mapped_column(String(64))  # SM... once Twilio took it
+    error_code: Mapped[str | None] = mapped_column(String(16))  # Twilio's error code (21610 ...), or "network"
+    error_message: Mapped[str | None] = mapped_column(String(200))

@@ -42,6 +42,7 @@ from werkzeug.wrappers import Response as WebResponse
 
 from ivr.calllog.export import calls_csv, sections_csv
 from ivr.calllog.stats import PERIOD_DAYS, PERIODS, Dashboard, Period, dashboard
+from ivr.content.links import leaflet_path
 from ivr.errors import StoreError
 from ivr.nurse.hours import LONDON
 from ivr.nurse.numbers import mask_number
@@ -51,9 +52,11 @@ from ivr.staff.leaflets import leaflet_statuses, prompts_status
 from ivr.staff.recordings import RecordingUnavailable, fetch_recording, recording_problem
 from ivr.store import Store
 from ivr.store.models import CallbackRequest, Message, utcnow
+from ivr.texts import text_counts
 from ivr.web import calllog
 from ivr.web.database import current_store
 from ivr.web.staff_auth import check_csrf, configure_sessions, csrf_token, current_staff, sign_in, sign_out
+from ivr.web.texts import texts_for
 
 __all__ = ["bp", "init_app"]
 
@@ -102,7 +105,8 @@ def _day(date: dt.date) -> str:
 
 @bp.context_processor
 def _helpers() -> dict[str, object]:
-    return {"csrf_token": csrf_token, "current_staff": current_staff, "when": _when, "where": _where, "day": _day}
+    return {"csrf_token": csrf_token, "current_staff": current_staff, "when": _when, "where": _where, "day": _day,
+            "short_path": leaflet_path}
 
 
 @bp.after_request
@@ -207,8 +211,10 @@ def dashboard_page() -> str:
     days = _days()
     figures, _period, now = _figures(days)
     transfer_top = max((answered + missed for _, answered, missed in figures.transfers_by_hour), default=0)
+    texts = text_counts(_store(), now - dt.timedelta(days=days)) if texts_for() is not None else None
     return render_template("staff/dashboard.html", d=figures, period=days, periods=PERIODS, transfer_top=transfer_top,
-                           failures=failed_sign_ins(_store(), now - FAILURES_SHOWN))
+                           failures=failed_sign_ins(_store(), now - FAILURES_SHOWN), texts=texts,
+                           titles={leaflet.slug: leaflet.title for leaflet in current_runtime().catalogue.leaflets})
 
 
 def _csv_download(text: str, name: str, days: int, now: dt.datetime) -> Response:

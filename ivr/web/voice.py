@@ -47,15 +47,19 @@ from ivr.dialogue.steps import (
     Save,
     SaveCallback,
     SaveMessage,
+    SendText,
     Step,
+    TextOutcome,
     small_int,
 )
 from ivr.dialogue.understanding import hints_for, interpreted
 from ivr.errors import StoreError
-from ivr.nurse.numbers import check_e164, mask_number, uk_callback_number
+from ivr.nurse.numbers import check_e164, mask_number, uk_callback_number, uk_mobile_number
 from ivr.runtime import current_runtime
+from ivr.texts import message_body, queue_text
 from ivr.twiml import LineOutput, SpeechOutput, audio_base_url, empty_response, fully_rendered, step_response
 from ivr.web.database import current_store
+from ivr.web.texts import texts_for
 from ivr.web.twilio_hooks import host_url, register_safety_nets, twiml_response
 
 if TYPE_CHECKING:
@@ -84,7 +88,9 @@ def current_engine() -> CallEngine:
 def _context() -> CallContext:
     clock: Callable[[], object] = current_app.extensions["ivr.clock"]
     rules: LineRules = current_engine().rules
-    return CallContext(rules.moment(clock()), uk_callback_number(request.form.get("From")))  # type: ignore[arg-type]
+    caller = request.form.get("From")
+    can_text = texts_for() is not None and uk_mobile_number(caller) is not None
+    return CallContext(rules.moment(clock()), uk_callback_number(caller), can_text)  # type: ignore[arg-type]
 
 
 def _url(endpoint: str, position: Position) -> str:
@@ -192,7 +198,10 @@ def _answer_with(step_of: Callable[[CallContext], Reply], *, cache_key: Hashable
         reply = step_of(context)
         save: Save | None = None
         saved: bool | None = None
-        if not isinstance(reply, Step):
+        texted = isinstance(reply, SendText)  # a request of its own: its answer is never kept
+        if isinstance(reply, SendText):
+            reply = current_engine().after_text(reply, _queue_text(reply), context)
+        elif not isinstance(reply, Step):
             save, saved = reply, _save(reply, context)
             reply = current_engine().after_save(save, saved, context)
         document, complete = _render(reply)
@@ -201,11 +210,12 @@ def _answer_with(step_of: Callable[[CallContext], Reply], *, cache_key: Hashable
             said = Said(came_from.kind, interpreted(current_engine(), came_from, event, context), event.confidence)
         facts = step_facts(reply, came_from=came_from, event=event, open_now=context.moment.open,
                            save=save, saved=saved, said=said)
-        keep = complete and saved is None and reply.position.kind not in NURSE_KINDS
+        keep = complete and saved is None and not texted and reply.position.kind not in NURSE_KINDS
         return document, facts, keep
 
     answers: Answers = current_app.extensions["ivr.answers"]
-    key = None if cache_key is None else (cache_key, context.moment.key, host_url(), request.script_root)
+    key = None if cache_key is None else (cache_key, context.moment.key, context.can_text, host_url(),
+                                          request.script_root)
     document, facts = answers.get(key, build)
     g.ivr_step_facts = facts
     return twiml_response(document)
@@ -246,6 +256,27 @@ def _save(save: Save, context: CallContext) -> bool:
                   else "call-back request", mask_number(request.form.get("From")), call_sid or "?", exc)
         return False
     return True
+
+
+def _queue_text(send: SendText) -> TextOutcome:
+    """Commit the text message for the sender and wake it; never waits for the send itself."""
+    texts = texts_for()
+    number = uk_mobile_number(request.form.get("From"))
+    leaflet = current_runtime().catalogue.by_slug(send.slug)
+    if texts is None or number is None or leaflet is None:
+        return "not-possible"
+    call_sid = request.form.get("CallSid", "")[:64]
+    try:
+        body = message_body(texts.settings, texts.copy, title=leaflet.title, slug=leaflet.slug)
+        outcome = queue_text(current_store(), call_sid=call_sid, leaflet=leaflet.slug, number=number, body=body,
+                             secret=str(current_app.secret_key), limits=texts.limits)
+    except StoreError as exc:
+        log.error("could not queue a text message for %s (CallSid %s): %s", mask_number(number), call_sid or "?", exc)
+        return "not-possible"
+    if outcome == "queued":
+        texts.sender.wake()
+    log.info("text message of %s for %s: %s", leaflet.slug, mask_number(number), outcome)
+    return outcome
 
 
 def _e164(number: str | None) -> str | None:
