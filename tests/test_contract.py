@@ -81,6 +81,8 @@ def _carries_on_without_the_stale_caveat(engine: CallEngine) -> None:
 
     def broken(position, digits, context):
         step = welcome_key(position, digits, context)
+        if not isinstance(step, Step):  # e.g. a text asked for: the main menu's keys work at the offer
+            return step
         return dataclasses.replace(step, before=tuple(u for u in step.before if u.id != "reading.stale"))
 
     engine._welcome_key = broken  # type: ignore[method-assign]
