@@ -56,3 +56,7 @@ def configure_logging(level: str) -> None:
     :class:`SafeLogRecord` for every record of the process."""
     logging.setLogRecordFactory(SafeLogRecord)
     logging.basicConfig(level=level, format=FORMAT)
+    # Twilio's REST client logs every request it makes at INFO, URL and headers, a dozen lines a
+    # text message; a query can hold a phone number (IncomingPhoneNumbers?PhoneNumber=...). Its
+    # warnings and errors still come through; the line logs each outcome itself, masked.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)

@@ -219,6 +219,7 @@ def test_a_link_is_sent_once_to_the_callers_own_mobile_with_the_title_and_short_
     assert again[0] == "texts.already"
     assert len(rows(settings, TextMessage, call_sid="CA-sent-once")) == 1
     assert CALLER not in server.log() and "7900123456" not in server.log()
+    assert "twilio.http_client" not in server.log()  # the REST client's request dumps stay out of the log
 
 
 @pytest.mark.parametrize("caller", [LANDLINE, FOREIGN_MOBILE, "anonymous"])
