@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyloudnorm
 import soundfile
 import soxr
 
@@ -101,6 +100,8 @@ def speech_bounds(samples: np.ndarray, rate: int, floor_db: float = _FLOOR_DB) -
 def loudness(samples: np.ndarray, rate: int) -> float:
     """Integrated loudness (LUFS, BS.1770 via pyloudnorm); clips under one 400 ms block are
     measured by repetition (see the module docstring). -inf for digital silence."""
+    import pyloudnorm  # with scipy.signal, 2 s: loaded where audio is processed, not by every command
+
     meter = pyloudnorm.Meter(rate)
     block = int(meter.block_size * rate)
     if len(samples) == 0:

@@ -125,9 +125,9 @@ def run_jobs(
     does not exist is not retried.
     """
     context = multiprocessing.get_context("forkserver")
-    # Workers fork from a server that has already imported numpy, soxr and pyttsx3 (and not
-    # the caller's __main__, the default, which may be a script with side effects).
-    context.set_forkserver_preload(["ivr.speech.audio", "ivr.speech.synth"])
+    # Workers fork from a server that has already imported numpy, soxr, pyloudnorm and pyttsx3
+    # (and not the caller's __main__, the default, which may be a script with side effects).
+    context.set_forkserver_preload(["ivr.speech.audio", "pyloudnorm", "ivr.speech.synth"])
     pending: deque[tuple[Job, int]] = deque((job, 0) for job in jobs)
     outcomes: list[Outcome] = []
     pool: list[_Worker] = []
