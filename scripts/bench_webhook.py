@@ -263,7 +263,12 @@ def phases(servers: list[Server], args: argparse.Namespace) -> dict[str, dict[st
             for server in servers:
                 script, connections = ((server.paced, paced_connection_count(args)) if phase == "fixed rate"
                                        else (server.flat_out, args.connections))
+                profiling = (args.profile is not None and server.name == "line" and phase == "saturation"
+                             and (server.name, phase) not in runs)
+                spy = start_py_spy(server.process.pid, args.profile, args.duration) if profiling else None
                 result = measure(server.url, script, connections, args.duration, server.process.pid)
+                if spy is not None:
+                    spy.wait(timeout=60)
                 runs.setdefault((server.name, phase), []).append(result)
     results: dict[str, dict[str, Result]] = {s.name: {} for s in servers}
     for (name, phase), found in runs.items():
@@ -274,6 +279,43 @@ def phases(servers: list[Server], args: argparse.Namespace) -> dict[str, dict[st
             [max(sizes) for sizes in zip(*(r.rss_mb for r in found), strict=True)],
         )
     return results
+
+
+def start_py_spy(master: int, output: Path, seconds: float) -> subprocess.Popen:
+    """py-spy sampling the gunicorn workers (the master's subprocesses) for ``seconds``: it pauses
+    them briefly at each sample (200 a second), so the figures of a profiled phase are a little low."""
+    py_spy = VENV_BIN / "py-spy"
+    if not py_spy.exists():
+        raise SystemExit("py-spy is not installed: scripts/setup.sh --dev installs it")
+    return subprocess.Popen([str(py_spy), "record", "--pid", str(master), "--subprocesses", "--rate", "200",
+                             "--duration", f"{math.ceil(seconds)}", "--format", "raw", "--output", str(output)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def profile_summary(collapsed: Path, top: int = 15) -> str:
+    """The frames with the most samples of their own (self), and the project's frames with the most
+    samples under them (inclusive), from py-spy's collapsed stacks."""
+    own: dict[str, int] = {}
+    under: dict[str, int] = {}
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        count = int(count_text)
+        frames = [frame.split(" (")[0] + " (" + frame.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] + ")"
+                  if " (" in frame else frame for frame in stack.split(";")[1:]]  # [0]: the process
+        if not frames:
+            continue
+        total += count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames):
+            if "ivr/" in stack and any(part in frame for part in ("(voice.py)", "(twilio_hooks.py)", "(calllog.py)",
+                                                                  "(metrics.py)", "(twiml.py)", "(security.py)")):
+                under[frame] = under.get(frame, 0) + count
+    lines = [f"py-spy: {total} samples of the line's workers at saturation ({collapsed})", "  self:"]
+    lines += [f"    {100 * n / total:5.1f}%  {frame}" for frame, n in sorted(own.items(), key=lambda x: -x[1])[:top]]
+    lines.append("  inclusive (the line's web layer):")
+    lines += [f"    {100 * n / total:5.1f}%  {frame}" for frame, n in sorted(under.items(), key=lambda x: -x[1])[:top]]
+    return "\n".join(lines)
 
 
 def paced_connection_count(args: argparse.Namespace) -> int:
@@ -299,6 +341,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="saturation phase: connections")
     parser.add_argument("--rounds", type=int, default=1, help="repeat both phases; report the medians")
     parser.add_argument("--no-render", action="store_true", help="do not render missing audio first")
+    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
+                        help="record the line's workers with py-spy during its first saturation phase into FILE "
+                             "(collapsed stacks, for flamegraph.pl or speedscope) and print the top frames")
     parser.add_argument("--baseline-spin-ms", type=float, default=0,
                         help="diagnosis: the baseline spins the CPU this long a request (see bench_baseline_app)")
     args = parser.parse_args()
@@ -325,7 +370,7 @@ def main() -> None:
         try:
             port = free_port()
             servers.append(serve("line", [str(VENV_BIN / "ivr"), "serve", "--port", str(port), "--workers",
-                                          str(args.workers), "--no-render"], env, port, folder, calls, args))
+                                          str(args.workers), "--no-render", "--allow-unapproved"], env, port, folder, calls, args))
             port = free_port()
             servers.append(serve("baseline", [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                                               "--workers", str(args.workers), "--timeout", "30", "--access-logfile",
@@ -360,6 +405,14 @@ def main() -> None:
     print(f"  >= 170 req/s at p99 < 50 ms: {fixed.rate:.0f} req/s at p99 {fixed.p99:.2f} ms "
           f"(paced), {peak.rate:.0f} req/s at saturation -> {'met' if ok else 'MISSED'}")
     print(f"  <= 100 MB RSS a worker: largest {rss:.0f} MB -> {'met' if rss <= 100 else 'MISSED'}")
+    rate_ratio, p99_ratio = peak.rate / baseline["saturation"].rate, peak.p99 / baseline["saturation"].p99
+    print(f"  saturation throughput >= 0.7x baseline (aim 0.8x): {rate_ratio:.2f}x -> "
+          f"{'met' if rate_ratio >= 0.7 else 'MISSED'}")
+    print(f"  saturation p99 <= 1.5x baseline (aim 1.2x): {p99_ratio:.2f}x -> {'met' if p99_ratio <= 1.5 else 'MISSED'}")
+    print(f"  CPU a request at saturation: line {peak.cpu_ms:.2f} ms, baseline {baseline['saturation'].cpu_ms:.2f} ms "
+          f"({peak.cpu_ms / baseline['saturation'].cpu_ms:.2f}x)")
+    if args.profile is not None and args.profile.exists():
+        print("\n" + profile_summary(args.profile))
 
 
 if __name__ == "__main__":

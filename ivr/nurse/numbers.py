@@ -6,6 +6,7 @@ commands; everywhere else, and always in logs, a number appears as ``+44 7*** **
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -57,6 +58,7 @@ def check_e164(value: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and asked for the same few numbers at every state explored
 def uk_callback_number(text: str | None) -> str | None:
     """A UK number a nurse can ring back, in E.164, from what the caller keyed (``07900123456``,
     ``447900123456``) or Twilio's ``From`` (``+447900123456``); None if it is not one
