@@ -35,7 +35,10 @@ def create_app(config: Mapping[str, object] | None = None, *, runtime: Runtime |
 
     settings = runtime.settings if runtime is not None else load_settings(config)
     configure_logging(settings.log_level)
+    from ivr.web.twilio_hooks import LineRequest
+
     app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.request_class = LineRequest
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key or instance_secret(settings.instance_dir, "secret-key", 32),
     )

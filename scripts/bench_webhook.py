@@ -55,12 +55,12 @@ CALL = {"AccountSid": "ACbench", "From": "+447700900123", "To": "+441632960000",
         "CallStatus": "in-progress", "Direction": "inbound"}
 # Each call: keys pressed in turn ("-" = no key: follow the <Redirect>, i.e. the next part or
 # the no-input path; "/path" = Twilio arriving there directly). Every call ends by pressing 0
-# and following the redirect to /nurse, as the nurse transfer would.
+# (the transfer to the nurses), then Twilio reaching /nurse as after a second fault.
 CALLS = [
-    ["1", "-", "-", "6", "4", "9", "-", "7", "0", "-"],
-    ["-", "/voice/menu", "2", "-", "9", "-", "6", "0", "-"],
-    ["3", "2", "-", "-", "4", "6", "*", "#", "1", "0", "-"],
-    ["/voice/menu", "5", "-", "-", "-", "9", "7", "0", "-"],
+    ["1", "-", "-", "6", "4", "9", "-", "7", "0", "/nurse"],
+    ["-", "/voice/menu", "2", "-", "9", "-", "6", "0", "/nurse"],
+    ["3", "2", "-", "-", "4", "6", "*", "#", "1", "0", "/nurse"],
+    ["/voice/menu", "5", "-", "-", "-", "9", "7", "0", "/nurse"],
 ]
 LUA = """
 local reqs = {
@@ -263,12 +263,7 @@ def phases(servers: list[Server], args: argparse.Namespace) -> dict[str, dict[st
             for server in servers:
                 script, connections = ((server.paced, paced_connection_count(args)) if phase == "fixed rate"
                                        else (server.flat_out, args.connections))
-                profiling = (args.profile is not None and server.name == "line" and phase == "saturation"
-                             and (server.name, phase) not in runs)
-                spy = start_py_spy(server.process.pid, args.profile, args.duration) if profiling else None
                 result = measure(server.url, script, connections, args.duration, server.process.pid)
-                if spy is not None:
-                    spy.wait(timeout=60)
                 runs.setdefault((server.name, phase), []).append(result)
     results: dict[str, dict[str, Result]] = {s.name: {} for s in servers}
     for (name, phase), found in runs.items():
@@ -282,8 +277,8 @@ def phases(servers: list[Server], args: argparse.Namespace) -> dict[str, dict[st
 
 
 def start_py_spy(master: int, output: Path, seconds: float) -> subprocess.Popen:
-    """py-spy sampling the gunicorn workers (the master's subprocesses) for ``seconds``: it pauses
-    them briefly at each sample (200 a second), so the figures of a profiled phase are a little low."""
+    """py-spy sampling the gunicorn workers (the master's subprocesses) for ``seconds``; it pauses
+    them at each sample (200 a second), so no figure is taken while it runs."""
     py_spy = VENV_BIN / "py-spy"
     if not py_spy.exists():
         raise SystemExit("py-spy is not installed: scripts/setup.sh --dev installs it")
@@ -342,7 +337,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="repeat both phases; report the medians")
     parser.add_argument("--no-render", action="store_true", help="do not render missing audio first")
     parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
-                        help="record the line's workers with py-spy during its first saturation phase into FILE "
+                        help="after the figures, record the line's workers with py-spy at saturation into FILE "
                              "(collapsed stacks, for flamegraph.pl or speedscope) and print the top frames")
     parser.add_argument("--baseline-spin-ms", type=float, default=0,
                         help="diagnosis: the baseline spins the CPU this long a request (see bench_baseline_app)")
@@ -378,6 +373,10 @@ def main() -> None:
                                               "bench_baseline_app:app"],
                                   {**env, "BENCH_BASELINE_SPIN_MS": str(args.baseline_spin_ms)}, port, folder, calls, args))
             results = phases(servers, args)
+            if args.profile is not None:  # a phase of its own: py-spy's pauses would lower the figures
+                spy = start_py_spy(servers[0].process.pid, args.profile, args.duration)
+                run_wrk(servers[0].url, servers[0].flat_out, args.connections, args.duration)
+                spy.wait(timeout=60)
         finally:
             for server in servers:
                 server.process.send_signal(signal.SIGTERM)

@@ -39,6 +39,7 @@ def last_digits(number: str, count: int = 3) -> str:
     return re.sub(r"\D", "", number)[-count:]
 
 
+@functools.lru_cache(maxsize=1024)  # pure; asked on every transfer for the same few numbers
 def check_e164(value: str) -> str | None:
     """Why ``value`` is not a usable E.164 number (``+441632960001``), or None when it is.
 

@@ -127,7 +127,7 @@ def run_jobs(
     context = multiprocessing.get_context("forkserver")
     # Workers fork from a server that has already imported numpy, soxr, pyloudnorm and pyttsx3
     # (and not the caller's __main__, the default, which may be a script with side effects).
-    context.set_forkserver_preload(["ivr.speech.audio", "pyloudnorm", "ivr.speech.synth"])
+    context.set_forkserver_preload(["numpy", "soundfile", "soxr", "pyloudnorm", "ivr.speech.audio", "ivr.speech.synth"])
     pending: deque[tuple[Job, int]] = deque((job, 0) for job in jobs)
     outcomes: list[Outcome] = []
     pool: list[_Worker] = []

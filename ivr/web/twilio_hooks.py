@@ -12,15 +12,16 @@ import logging
 from collections.abc import Mapping
 from urllib.parse import urlparse
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Request, Response, abort, request
 from twilio.request_validator import RequestValidator, add_port, compare, remove_port
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.sansio.utils import get_current_url
 
 from ivr.runtime import current_runtime
 
 __all__ = [
-    "MAX_WEBHOOK_BYTES", "apology_response", "called_url", "host_url", "register_safety_nets",
+    "MAX_WEBHOOK_BYTES", "LineRequest", "apology_response", "called_url", "host_url", "register_safety_nets",
     "require_twilio_signature", "signature_matches", "twiml_response",
 ]
 
@@ -28,6 +29,24 @@ log = logging.getLogger(__name__)
 
 # Twilio's webhook forms are a few kB; without a limit Werkzeug reads any urlencoded body whole.
 MAX_WEBHOOK_BYTES = 256 * 1024
+
+
+class _Parameters(ImmutableMultiDict[str, str]):
+    """``request.args``, ``request.form`` and ``request.cookies``, whose ``get`` of an absent field returns the default
+    without werkzeug's way there: raising and catching a BadRequestKeyError (an HTTPException,
+    built with its description) for each, about ten a webhook (a position's absent parameters)."""
+
+    def get(self, key: str, default: object = None, type: object = None) -> object:  # type: ignore[override]
+        if key not in self:
+            return default
+        return super().get(key, default, type)  # type: ignore[call-overload]
+
+
+class LineRequest(Request):
+    """The app's request class: its query, form and cookies are :class:`_Parameters`."""
+
+    parameter_storage_class = _Parameters
+    dict_storage_class = _Parameters
 
 
 @functools.lru_cache(maxsize=64)
