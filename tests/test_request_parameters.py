@@ -33,3 +33,38 @@ def test_a_request_parses_its_form_query_and_cookies_into_them():
     assert (request.form.get("Digits"), request.form.get("SpeechResult")) == ("4", None)
     assert (request.args.get("s", type=int), request.args.get("p")) == (2, None)
     assert request.cookies.get("a") == "b"
+
+
+BODIES = [
+    b"CallSid=CA1&Digits=4&Digits=5&From=%2B447700900123&Empty=",
+    b"SpeechResult=side+affects&Confidence=0.42&Odd=%ZZ&Caf%C3%A9=%C3%A9t%C3%A9",
+    b"",
+    b"Bad=\xff\xfe",  # not UTF-8
+    b"noequals&a=1&&b",
+]
+
+
+@pytest.mark.parametrize("body", BODIES)
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", None])
+def test_a_form_reads_as_werkzeug_reads_it(body, content_type):
+    from flask import Request
+
+    def environ() -> dict:
+        headers = {"Content-Type": content_type} if content_type else {}
+        return EnvironBuilder(method="POST", path="/voice", data=body, headers=headers).get_environ()
+
+    ours, theirs = LineRequest(environ()), Request(environ())
+    assert list(ours.form.items(multi=True)) == list(theirs.form.items(multi=True))
+    assert not ours.files and not theirs.files
+    assert ours.get_data() == theirs.get_data()  # what is left of the body, either way
+
+
+def test_a_form_over_the_limit_is_refused_as_werkzeug_refuses_it():
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    builder = EnvironBuilder(method="POST", path="/voice", data=b"a=" + b"1" * 100,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    request = LineRequest(builder.get_environ())
+    request.max_content_length = 50
+    with pytest.raises(RequestEntityTooLarge):
+        request.form  # noqa: B018
