@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -306,9 +307,11 @@ def _code_digest() -> str:
 
 def _inputs_digest(settings: Settings, catalogue: Catalogue, prompts: Prompts, rates: Sequence[Rate],
                    only_leaflet: str | None, prune: bool) -> str:
-    """A digest of everything that decides which files a run makes and what they sound like."""
+    """A digest of everything that decides which files a run makes and what they sound like;
+    today's date too: what is said about the time (the nurses' next opening, a call-back's day, a
+    review falling due) is rendered for the days ahead of it (:func:`ivr.dialogue.explore.wording`)."""
     given = (repr(settings), repr(catalogue), repr(prompts), engine_version(), OUTPUT_FORMAT, PROCESSING_VERSION,
-             tuple(rates), only_leaflet, prune, _code_digest())
+             tuple(rates), only_leaflet, prune, _code_digest(), dt.date.today().isoformat())
     return hashlib.sha256(repr(given).encode("utf-8")).hexdigest()
 
 
