@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:  # imported by create_app: `import ivr.cli` must not load Flask
+    from flask import Flask
 
-from ivr.config import instance_secret, load_settings
-from ivr.logs import configure_logging
-from ivr.runtime import Runtime, load_runtime
+    from ivr.runtime import Runtime
 
 __all__ = ["create_app"]
 
@@ -27,9 +27,18 @@ def create_app(config: Mapping[str, object] | None = None, *, runtime: Runtime |
     Raises ConfigError or ContentError when a setting or content file is wrong: the line
     refuses to start rather than answer calls badly.
     """
+    from flask import Flask
+
+    from ivr.config import instance_secret, load_settings
+    from ivr.logs import configure_logging
+    from ivr.runtime import load_runtime
+
     settings = runtime.settings if runtime is not None else load_settings(config)
     configure_logging(settings.log_level)
+    from ivr.web.twilio_hooks import LineRequest
+
     app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.request_class = LineRequest
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key or instance_secret(settings.instance_dir, "secret-key", 32),
     )

@@ -21,6 +21,7 @@ says, from ``espeak-ng -v en-gb-x-rp -q -x TEXT`` (a new line in its output is a
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -46,6 +47,19 @@ def _said(group: str) -> list[str]:
 
 
 def digit_groups(number: str) -> list[str] | None:
+    """:func:`_digit_groups`, remembered: the call engine says the same few numbers at every
+    state it explores, and phonenumbers' parse is the dearest part of that."""
+    groups = _remembered_digit_groups(number)
+    return None if groups is None else list(groups)
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered_digit_groups(number: str) -> tuple[str, ...] | None:
+    groups = _digit_groups(number)
+    return None if groups is None else tuple(groups)
+
+
+def _digit_groups(number: str) -> list[str] | None:
     """The digits of a UK number in the groups people say, or None when it is not a UK number.
 
     ``"07700 900123"`` -> ``["07700", "900", "123"]``; ``"0800 123 4567"`` -> ``["0800", "123",

@@ -172,9 +172,14 @@ class Position:
         )
 
     def but(self, **changes: object) -> Position:
-        """This position with ``changes``. ``dataclasses.replace`` without its per-call look at the
-        fields: exploring every state makes hundreds of thousands. TypeError for a bad field."""
-        return Position(**{**self.__dict__, **changes})
+        """This position with ``changes``. Neither ``dataclasses.replace`` nor the frozen ``__init__``
+        (an ``object.__setattr__`` a field): exploring every state makes millions. TypeError for a
+        bad field."""
+        if not changes.keys() <= _POSITION_FIELDS:
+            raise TypeError(f"Position has no field {', '.join(sorted(changes.keys() - _POSITION_FIELDS))}")
+        changed = object.__new__(Position)
+        changed.__dict__.update(self.__dict__, **changes)
+        return changed
 
     @property
     def place(self) -> Position:
@@ -186,6 +191,9 @@ class Position:
         if self.origin == "sections" and self.slug:
             return Position("sections", self.slug, rate=self.rate, page=self.page)
         return Position("leaflets", rate=self.rate, page=self.page)
+
+
+_POSITION_FIELDS = frozenset(Position.__dataclass_fields__)
 
 
 # --- what the line is told besides the position ----------------------------------------------

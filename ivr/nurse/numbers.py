@@ -39,6 +39,7 @@ def last_digits(number: str, count: int = 3) -> str:
     return re.sub(r"\D", "", number)[-count:]
 
 
+@functools.lru_cache(maxsize=1024)  # pure; asked on every transfer for the same few numbers
 def check_e164(value: str) -> str | None:
     """Why ``value`` is not a usable E.164 number (``+441632960001``), or None when it is.
 
@@ -58,6 +59,7 @@ def check_e164(value: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and asked for the same few numbers at every state explored
 def uk_callback_number(text: str | None) -> str | None:
     """A UK number a nurse can ring back, in E.164, from what the caller keyed (``07900123456``,
     ``447900123456``) or Twilio's ``From`` (``+447900123456``); None if it is not one

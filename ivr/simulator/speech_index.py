@@ -66,17 +66,21 @@ class SpeechIndex:
     def from_settings(cls, settings: Settings) -> SpeechIndex:
         """The index of the line these settings describe; an empty index (logged) if its content
         cannot be loaded, since a transcript without ids is still a transcript."""
+        from ivr.content.catalogue import load_catalogue
         from ivr.errors import IvrError
-        from ivr.runtime import load_runtime
+        from ivr.prompts import load_prompts
+        from ivr.speech.manifest import load_manifest
         from ivr.speech.sources import leaflet_utterances
 
-        try:
-            runtime = load_runtime(settings)
-            items = leaflet_utterances(runtime.catalogue)  # prompts are known by their templates
+        try:  # as ivr.runtime.load_runtime, without importing Flask: `ivr call` starts at once
+            catalogue = load_catalogue(settings.leaflets_dir, review_period_months=settings.review_period_months)
+            prompts = load_prompts(settings.locale)
+            manifest = load_manifest(settings.audio_dir)
+            items = leaflet_utterances(catalogue)  # prompts are known by their templates
         except IvrError as exc:
             log.warning("cannot load the line's content, transcript ids are unknown: %s", exc)
             return cls()
-        return cls.build(items, runtime.manifest, runtime.prompts)
+        return cls.build(items, manifest, prompts)
 
     def say_id(self, text: str) -> str | None:
         """The id of this spoken text: an exact utterance, else the prompt whose template fits."""

@@ -33,11 +33,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pyloudnorm
-import soundfile
-import soxr
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy, soundfile, soxr and pyloudnorm are imported by the functions that process audio: the
+# constants and AudioError here are needed by the web workers and `ivr render` with nothing to do.
 
 __all__ = [
     "LEAD_IN_S",
@@ -80,6 +82,8 @@ class ProcessedAudio:
 
 
 def _frame_rms_db(samples: np.ndarray, rate: int) -> np.ndarray:
+    import numpy as np
+
     frame = max(1, round(_FRAME_S * rate))
     count = len(samples) // frame
     frames = samples[: count * frame].reshape(count, frame).astype(np.float64)
@@ -90,6 +94,8 @@ def _frame_rms_db(samples: np.ndarray, rate: int) -> np.ndarray:
 def speech_bounds(samples: np.ndarray, rate: int, floor_db: float = _FLOOR_DB) -> tuple[int, int] | None:
     """Sample indices [start, end) from the first to the last 10 ms frame louder than
     ``floor_db`` below the loudest frame; None when there is no sound at all."""
+    import numpy as np
+
     levels = _frame_rms_db(samples, rate)
     if len(levels) == 0 or levels.max() <= -100:
         return None
@@ -101,6 +107,9 @@ def speech_bounds(samples: np.ndarray, rate: int, floor_db: float = _FLOOR_DB) -
 def loudness(samples: np.ndarray, rate: int) -> float:
     """Integrated loudness (LUFS, BS.1770 via pyloudnorm); clips under one 400 ms block are
     measured by repetition (see the module docstring). -inf for digital silence."""
+    import numpy as np
+    import pyloudnorm  # with scipy.signal, 2 s
+
     meter = pyloudnorm.Meter(rate)
     block = int(meter.block_size * rate)
     if len(samples) == 0:
@@ -111,6 +120,8 @@ def loudness(samples: np.ndarray, rate: int) -> float:
 
 
 def _trim(samples: np.ndarray, rate: int) -> np.ndarray:
+    import numpy as np
+
     bounds = speech_bounds(samples, rate)
     if bounds is None:
         raise AudioError("the synthesised audio is silent")
@@ -131,6 +142,8 @@ def _limit(samples: np.ndarray, rate: int, ceiling: float = _PEAK_CEILING) -> np
     The needed gain is held at its minimum over +-5 ms, then averaged over a window no
     wider, so the gain at each peak is never above what that peak needs.
     """
+    import numpy as np
+
     need = np.minimum(1.0, ceiling / np.maximum(np.abs(samples), 1e-12))
     if need.min() >= 1.0:
         return samples
@@ -147,6 +160,8 @@ def _normalise(samples: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
     Limiting lowers the loudness a hair, so gain and limiting repeat until within 0.05 LU
     (two rounds in practice). Raises AudioError for silence.
     """
+    import numpy as np
+
     out = samples
     measured = loudness(out, rate)
     for _ in range(4):
@@ -166,6 +181,10 @@ def process_file(source: Path, target: Path) -> ProcessedAudio:
     Raises AudioError when the source is unreadable or silent; OSError when ``target``
     cannot be written.
     """
+    import numpy as np
+    import soundfile
+    import soxr
+
     try:
         samples, rate = soundfile.read(source, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError) as exc:

@@ -15,11 +15,12 @@ import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
-
-import numpy as np
-import soundfile
+from typing import TYPE_CHECKING
 
 from ivr.speech.audio import SAMPLE_RATE, AudioError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["JOIN_VERSION", "PART_GAP_S", "join_parts", "joined_name", "joined_seconds"]
 
@@ -46,6 +47,9 @@ def join_parts(parts: Sequence[Path], target: Path) -> float:
     Raises AudioError when a part is missing, unreadable or not 8 kHz mono; OSError when
     ``target`` cannot be written.
     """
+    import numpy as np  # with soundfile: loaded by the first joining, not by every web worker
+    import soundfile
+
     gap = np.zeros(round(PART_GAP_S * SAMPLE_RATE), dtype=np.int16)
     pieces: list[np.ndarray] = []
     for number, path in enumerate(parts):

@@ -6,6 +6,7 @@ sentence whose audio is not rendered yet is never played stale: it is spoken wit
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -88,11 +89,14 @@ def write_manifest(audio_dir: Path, entries: Iterable[AudioEntry], meta: Mapping
     """
     audio_dir.mkdir(parents=True, exist_ok=True)
     data = {**meta, "entries": [asdict(entry) for entry in entries]}
+    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    with contextlib.suppress(OSError, ValueError):  # unchanged: left alone, so servers watching it reload nothing
+        if (audio_dir / MANIFEST_NAME).read_text(encoding="utf-8") == text:
+            return audio_dir / MANIFEST_NAME
     fd, temp = tempfile.mkstemp(prefix=".manifest-", suffix=".json.part", dir=audio_dir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, ensure_ascii=False, indent=1)
-            out.write("\n")
+            out.write(text)
         os.chmod(temp, 0o644)
         os.replace(temp, audio_dir / MANIFEST_NAME)
     finally:

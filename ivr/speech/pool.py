@@ -125,82 +125,106 @@ def run_jobs(
     does not exist is not retried.
     """
     context = multiprocessing.get_context("forkserver")
-    # Workers fork from a server that has already imported numpy, soxr and pyttsx3 (and not
-    # the caller's __main__, the default, which may be a script with side effects).
-    context.set_forkserver_preload(["ivr.speech.audio", "ivr.speech.synth"])
-    pending: deque[tuple[Job, int]] = deque((job, 0) for job in jobs)
-    outcomes: list[Outcome] = []
-    pool: list[_Worker] = []
-    start_failures = 0
-    start_error = "eSpeak could not start in a worker process"
-
-    def finish(job: Job, attempt: int, duration: float | None, error: str | None, *, retry: bool) -> None:
-        if error is not None and retry and attempt < retries:
-            log.info("retrying %s after: %s", job.name, error)
-            pending.appendleft((job, attempt + 1))
-            return
-        outcome = Outcome(job, duration, error)
-        outcomes.append(outcome)
-        on_outcome(outcome)
-
-    def retire(worker: _Worker, *, kill: bool) -> None:
-        worker.stop(kill=kill)
-        pool.remove(worker)
-
+    # Workers fork from a server that has already imported numpy, soxr, pyloudnorm and pyttsx3
+    # (and not the caller's __main__, the default, which may be a script with side effects).
+    context.set_forkserver_preload(["numpy", "soundfile", "soxr", "pyloudnorm", "ivr.speech.audio", "ivr.speech.synth"])
+    run = _Run(context, jobs, workers=workers, timeout=timeout, retries=retries, on_outcome=on_outcome)
     try:
-        while pending or any(worker.job is not None for worker in pool):
-            while pending and len(pool) < min(workers, len(pending) + sum(w.job is not None for w in pool)):
-                pool.append(_Worker(context))
-            for worker in pool:
-                if worker.ready and worker.job is None and pending:
-                    job, attempt = pending.popleft()
-                    worker.give(job, attempt, timeout)
-            first_deadline = min((worker.deadline for worker in pool), default=math.inf)
+        while run.pending or any(worker.job is not None for worker in run.pool):
+            run.start_and_give()
+            first_deadline = min((worker.deadline for worker in run.pool), default=math.inf)
             ready = wait(
-                [worker.conn for worker in pool] + [worker.process.sentinel for worker in pool],
+                [worker.conn for worker in run.pool] + [worker.process.sentinel for worker in run.pool],
                 timeout=None if first_deadline == math.inf else max(0.0, first_deadline - time.monotonic()),
             )
-            for worker in list(pool):
+            for worker in list(run.pool):
                 if worker.conn in ready:
-                    try:
-                        kind, value = worker.conn.recv()
-                    except (EOFError, OSError):
-                        kind, value = "broken", "the worker process died"
-                    if kind == "ready":
-                        worker.ready, worker.deadline, start_failures = True, math.inf, 0
-                        continue
-                    current, attempt = worker.job, worker.attempt
-                    worker.job, worker.deadline = None, math.inf
-                    if kind == "done":
-                        worker.done += 1
-                        finish(current, attempt, value, None, retry=False)  # type: ignore[arg-type]
-                        if worker.done >= JOBS_PER_WORKER:
-                            retire(worker, kill=False)
-                        continue
-                    if current is not None:
-                        finish(current, attempt, None, value, retry=kind == "broken")
-                    if kind != "failed":
-                        if current is None:
-                            start_failures += 1
-                            start_error = value or start_error
-                        retire(worker, kill=True)
+                    run.heard(worker)
                 elif worker.process.sentinel in ready or time.monotonic() > worker.deadline:
-                    current, attempt = worker.job, worker.attempt
-                    if current is None:
-                        start_failures += 1
-                    elif worker.process.is_alive():
-                        finish(current, attempt, None, f"no audio within the {timeout:g} s timeout", retry=True)
-                    else:
-                        finish(current, attempt, None, "the worker process died", retry=True)
-                    retire(worker, kill=True)
-            if start_failures >= 3:
-                # eSpeak will not start at all: fail what is left rather than loop forever.
-                while pending:
-                    job, _ = pending.popleft()
-                    finish(job, retries, None, start_error, retry=False)
+                    run.silent(worker)
+            if run.start_failures >= 3:
+                run.fail_the_rest()  # eSpeak will not start at all: rather than loop forever
     finally:
-        for worker in list(pool):
+        for worker in list(run.pool):
             if worker.job is not None:
-                finish(worker.job, retries, None, "interrupted", retry=False)
-            retire(worker, kill=worker.job is not None)
-    return outcomes
+                run.finish(worker.job, retries, None, "interrupted", retry=False)
+            run.retire(worker, kill=worker.job is not None)
+    return run.outcomes
+
+
+class _Run:
+    """The state of one :func:`run_jobs`: jobs waiting, the workers, the outcomes so far."""
+
+    def __init__(self, context: Any, jobs: Sequence[Job], *, workers: int, timeout: float, retries: int,
+                 on_outcome: Callable[[Outcome], None]) -> None:
+        self.context, self.workers, self.timeout, self.retries = context, workers, timeout, retries
+        self.on_outcome = on_outcome
+        self.pending: deque[tuple[Job, int]] = deque((job, 0) for job in jobs)
+        self.outcomes: list[Outcome] = []
+        self.pool: list[_Worker] = []
+        self.start_failures = 0
+        self.start_error = "eSpeak could not start in a worker process"
+
+    def finish(self, job: Job, attempt: int, duration: float | None, error: str | None, *, retry: bool) -> None:
+        if error is not None and retry and attempt < self.retries:
+            log.info("retrying %s after: %s", job.name, error)
+            self.pending.appendleft((job, attempt + 1))
+            return
+        outcome = Outcome(job, duration, error)
+        self.outcomes.append(outcome)
+        self.on_outcome(outcome)
+
+    def retire(self, worker: _Worker, *, kill: bool) -> None:
+        worker.stop(kill=kill)
+        self.pool.remove(worker)
+
+    def start_and_give(self) -> None:
+        """Start workers up to what the jobs left need, and give each idle ready one a job."""
+        busy = sum(w.job is not None for w in self.pool)
+        while self.pending and len(self.pool) < min(self.workers, len(self.pending) + busy):
+            self.pool.append(_Worker(self.context))
+        for worker in self.pool:
+            if worker.ready and worker.job is None and self.pending:
+                job, attempt = self.pending.popleft()
+                worker.give(job, attempt, self.timeout)
+
+    def heard(self, worker: _Worker) -> None:
+        """A message from ``worker``: ready, a job done, or a failure (its job retried or failed)."""
+        try:
+            kind, value = worker.conn.recv()
+        except (EOFError, OSError):
+            kind, value = "broken", "the worker process died"
+        if kind == "ready":
+            worker.ready, worker.deadline, self.start_failures = True, math.inf, 0
+            return
+        current, attempt = worker.job, worker.attempt
+        worker.job, worker.deadline = None, math.inf
+        if kind == "done":
+            worker.done += 1
+            self.finish(current, attempt, value, None, retry=False)  # type: ignore[arg-type]
+            if worker.done >= JOBS_PER_WORKER:
+                self.retire(worker, kill=False)
+            return
+        if current is not None:
+            self.finish(current, attempt, None, value, retry=kind == "broken")
+        if kind != "failed":
+            if current is None:
+                self.start_failures += 1
+                self.start_error = value or self.start_error
+            self.retire(worker, kill=True)
+
+    def silent(self, worker: _Worker) -> None:
+        """``worker`` died, or overran its deadline (to start, or for its job): stopped, its job retried."""
+        current, attempt = worker.job, worker.attempt
+        if current is None:
+            self.start_failures += 1
+        elif worker.process.is_alive():
+            self.finish(current, attempt, None, f"no audio within the {self.timeout:g} s timeout", retry=True)
+        else:
+            self.finish(current, attempt, None, "the worker process died", retry=True)
+        self.retire(worker, kill=True)
+
+    def fail_the_rest(self) -> None:
+        while self.pending:
+            job, _ = self.pending.popleft()
+            self.finish(job, self.retries, None, self.start_error, retry=False)

@@ -7,20 +7,24 @@ called, so when IVR_PUBLIC_URL is set the URL is rebuilt from it.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hmac
 import logging
 from collections.abc import Mapping
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 
-from flask import Blueprint, Response, abort, request
-from twilio.request_validator import RequestValidator, add_port, compare, remove_port
+import werkzeug.urls  # noqa: F401  # registers the "werkzeug.url_quote" decoding error handler
+from flask import Blueprint, Request, Response, abort, request
+from twilio.request_validator import add_port, remove_port
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.sansio.utils import get_current_url
 
 from ivr.runtime import current_runtime
 
 __all__ = [
-    "MAX_WEBHOOK_BYTES", "apology_response", "called_url", "host_url", "register_safety_nets",
+    "MAX_WEBHOOK_BYTES", "LineRequest", "apology_response", "called_url", "host_url", "register_safety_nets",
     "require_twilio_signature", "signature_matches", "twiml_response",
 ]
 
@@ -28,6 +32,40 @@ log = logging.getLogger(__name__)
 
 # Twilio's webhook forms are a few kB; without a limit Werkzeug reads any urlencoded body whole.
 MAX_WEBHOOK_BYTES = 256 * 1024
+
+
+class _Parameters(ImmutableMultiDict[str, str]):
+    """``request.args``, ``request.form`` and ``request.cookies``, whose ``get`` of an absent field returns the default
+    without werkzeug's way there: raising and catching a BadRequestKeyError (an HTTPException,
+    built with its description) for each, about ten a webhook (a position's absent parameters)."""
+
+    def get(self, key: str, default: object = None, type: object = None) -> object:  # type: ignore[override]
+        if key not in self:
+            return default
+        return super().get(key, default, type)  # type: ignore[call-overload]
+
+
+class LineRequest(Request):
+    """The app's request class: its query, form and cookies are :class:`_Parameters`, and a
+    urlencoded form (every Twilio webhook) is read as werkzeug's FormDataParser reads it, without
+    the parser and stream objects it makes on the way."""
+
+    parameter_storage_class = _Parameters
+    dict_storage_class = _Parameters
+
+    def _load_form_data(self) -> None:
+        if "form" in self.__dict__:
+            return
+        if self.mimetype != "application/x-www-form-urlencoded" or not self.want_form_data_parsed:
+            super()._load_form_data()
+            return
+        stream = self._get_stream_for_parsing()  # limited to max_content_length, as werkzeug's
+        try:
+            form = self.parameter_storage_class(
+                parse_qsl(stream.read().decode(), keep_blank_values=True, errors="werkzeug.url_quote"))
+        except ValueError:  # not UTF-8: no fields, as werkzeug's silent parser gives
+            form = self.parameter_storage_class()
+        self.__dict__.update(stream=stream, form=form, files=self.parameter_storage_class())
 
 
 @functools.lru_cache(maxsize=64)
@@ -64,8 +102,20 @@ def signature_matches(token: str, url: str, params: Mapping[str, str], signature
     (the signature over the URL with or without its port is accepted; repeated fields count), but
     the second signature is computed only when the first does not match: the check is on every
     webhook. Like it, raises ValueError for a URL with a malformed port (from the Host header)."""
-    validator = RequestValidator(token)
-    return any(compare(validator.compute_signature(form, params), signature) for form in _url_forms(url))
+    key, given = token.encode("utf-8"), signature.encode("utf-8")
+    return any(hmac.compare_digest(_signature(key, form, params), given) for form in _url_forms(url))
+
+
+def _signature(key: bytes, url: str, params: Mapping[str, str]) -> bytes:
+    """``RequestValidator.compute_signature`` (HMAC-SHA1 of the URL, then each field's name and
+    values, sorted), without its way to a MultiDict's values: raising and catching an
+    AttributeError a field (it asks for Django's ``getall`` first)."""
+    values_of = getattr(params, "getlist", None)
+    text = url
+    for name in sorted(set(params)):
+        for value in sorted(set(values_of(name) if values_of is not None else [params[name]])):
+            text += name + value
+    return base64.b64encode(hmac.digest(key, text.encode("utf-8"), "sha1"))
 
 
 def require_twilio_signature(blueprint: Blueprint) -> None:
