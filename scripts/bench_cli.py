@@ -9,8 +9,8 @@ turn with two baselines measured in the same run, so a busy machine slows all of
 - ``ivr --help``;
 - ``ivr call`` until it is ready to dial (against a port nobody listens on: it builds its
   speech index, dials, finds nobody and exits);
-- ``ivr render`` with nothing to do (run once first, so the audio is current; ``--rate slow``
-  with ``--rate``, see below).
+- ``ivr render`` with nothing to do (run once first, so the audio is current; ``--rate`` picks
+  the rates it is given).
 
 Prints the median and the range over ``--runs`` and the median's ratio to the interpreter,
 against the goals: ``--help`` < 0.3 s, ``call`` ready < 0.5 s, ``render`` with nothing to do < 1 s.

