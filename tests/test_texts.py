@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -30,7 +32,7 @@ from ivr.store import Store
 from ivr.store.models import CallEvent, TextMessage
 from ivr.texts import TextLimits, queue_text
 
-from .conftest import LiveServer, start_server
+from .conftest import DATABASE_BACKENDS, LiveServer, fresh_database, start_server
 from .fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, running_fake
 from .staff_client import PASSWORD, USER, StaffSession, add_user_cli
 from .test_dialogue import CALLER, OPEN, SLUG, ids, make_engine
@@ -431,3 +433,23 @@ def test_staff_see_texts_sent_and_failed_on_the_dashboard_in_a_browser(line, fak
     expect(failures.get_by_role("row").filter(has_text="21612")).to_contain_text(TITLE)
     section.scroll_into_view_if_needed()
     screenshot(page, "staff-dashboard-texts")
+
+
+@pytest.mark.parametrize("backend", DATABASE_BACKENDS)
+def test_requests_at_the_same_moment_cannot_all_take_the_last_place(backend, tmp_path):
+    """Eight workers asking at once for one number with one text left: exactly one is queued (on
+    PostgreSQL too, where each transaction would otherwise count before any of them inserts)."""
+    with fresh_database(backend, tmp_path) as url:
+        store = Store(url)
+        limits = TextLimits(per_number_per_day=1, per_hour=100)
+        start = threading.Barrier(8)
+
+        def ask(n: int) -> str:
+            start.wait()
+            return queue_text(store, call_sid=f"CA-race-{n}", leaflet=SLUG, number="+447900555099", body="b",
+                              secret="s" * 32, limits=limits)
+
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = sorted(pool.map(ask, range(8)))
+        store.engine.dispose()  # before the PostgreSQL database is dropped
+    assert outcomes == ["over-limit"] * 7 + ["queued"], outcomes

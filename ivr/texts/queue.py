@@ -5,8 +5,8 @@ paid for ("SMS pumping"). The line sends only to the caller's own number, only w
 mobile (decided before the offer is made), and at most: once per leaflet per call (a unique
 constraint), ``per_number_per_day`` to one number in 24 hours (counted by the number's keyed
 hash), ``per_hour`` for the whole line. The checks and the insert are one transaction (SQLite
-serialises writers, so two workers cannot both take the last place; on PostgreSQL two requests
-at the same moment may each take it, one over the limit at most per worker).
+serialises writers; on PostgreSQL the transaction first locks the table against other writers,
+so two workers cannot both take the last place: texts are few, the wait is short).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ivr.calllog.record import caller_hash
@@ -49,6 +49,9 @@ def queue_text(
     now = now or utcnow()
     try:
         with store.transaction() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # Conflicts with itself and with the sender's updates, not with readers.
+                session.execute(text("LOCK TABLE text_messages IN SHARE ROW EXCLUSIVE MODE"))
             asked = select(TextMessage.id).where(TextMessage.call_sid == call_sid, TextMessage.leaflet == leaflet)
             if session.scalar(asked) is not None:
                 return "already"
