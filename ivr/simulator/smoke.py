@@ -37,11 +37,13 @@ class Walk:
 
 
 RETURNING = "+447900123456"  # the first walk's caller, who rings again (a UK mobile, never rung)
+FIRST_SECTION = "first section"  # the keys to the first leaflet's first section: 1, or 1 then 1 with several leaflets
 
 # Each walk its own caller, but the last: a caller who rings again is offered to carry on where
 # they left off (the first walk heard the first section to its end: the second follows).
 WALKS: tuple[Walk, ...] = (
-    Walk("the first section, two paragraphs, then a nurse who answers", ("1", None, None, "0"), caller=RETURNING),
+    Walk("the first section, two paragraphs, then a nurse who answers", (FIRST_SECTION, None, None, "0"),
+         caller=RETURNING),
     Walk("the whole leaflet, to its end", ("5", *([None] * 40)), caller="+447900123460"),
     Walk("nurses busy: a call-back on the caller's own number", ("0", "1", "1", None), nurse="busy",
          caller="+447900123461"),
@@ -53,7 +55,7 @@ WALKS: tuple[Walk, ...] = (
     Walk("open: a caller who says nothing is put through", (None, None, None, None), caller="+447900123465"),
     Walk("wrong keys, help, back and slower speech", ("#", "9", "8", "2", "*", "*", "4"), caller="+447900123466"),
     Walk("a caller who rings again carries on where they left off", ("1", None, None), caller=RETURNING,
-         offered=True),
+         offered=True),  # key 1 here: carry on (the offer comes before any menu)
 )
 
 
@@ -74,11 +76,13 @@ def smoke_walk(echo: Callable[[str], None]) -> list[Finding]:
         index = SpeechIndex.build(leaflet_utterances(runtime.catalogue), runtime.manifest, runtime.prompts)
         url = (settings.public_url or "http://localhost") + "/voice"
         transport = httpx.WSGITransport(app=app)
+        first_section = ["1"] if len(runtime.catalogue.leaflets) == 1 else ["1", "1"]  # the leaflet, then its section
         for walk in WALKS:
+            keys = [key for entry in walk.keys for key in (first_section if entry == FIRST_SECTION else [entry])]
             app.extensions["ivr.calllog"].flush()  # the calls before this one are in the call log
             moment = walk.when
             app.extensions["ivr.clock"] = lambda moment=moment: moment
-            transcript = simulate_call(url, token=runtime.settings.auth_token, keys=list(walk.keys), nurse=walk.nurse,
+            transcript = simulate_call(url, token=runtime.settings.auth_token, keys=keys, nurse=walk.nurse,
                                        transport=transport, index=index, from_number=walk.caller)
             heard = transcript.heard()
             problems = [e.text for e in transcript.errors]
