@@ -69,7 +69,7 @@ def test_content_page_plays_a_section(page, staff_server, rendered_audio_dir):
     sign_in(page, staff_server.url)
     page.get_by_role("link", name="Leaflets").click()
     expect(page.get_by_role("row", name="Cryotherapy for kidney cancer")).to_contain_text("Review overdue")
-    page.get_by_role("link", name="Cryotherapy for kidney cancer").click()
+    page.get_by_role("link", name="Cryotherapy for kidney cancer", exact=True).click()
     page.locator("summary", has_text="What it is").first.click()
     audio = page.locator("details[open] audio").first
     expect(audio).to_be_visible()
