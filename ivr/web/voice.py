@@ -458,7 +458,6 @@ def require_nurse_number(settings: Settings) -> None:
 def init_app(app: Flask) -> None:
     """Register the call's webhooks. ConfigError (the line refuses to start) for malformed opening
     hours, closed dates or holiday region; ContentError for a broken key map."""
-
     runtime = app.extensions["ivr.runtime"]
     settings: Settings = runtime.settings
     require_nurse_number(settings)
