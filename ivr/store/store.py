@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Connection, Engine, Result, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import SingletonThreadPool
 
 from ivr.errors import ConfigError, StoreError
 from ivr.store.migrate import upgrade
@@ -63,8 +64,11 @@ def _set_wal(cursor: Any) -> None:
 
 
 def _sqlite_engine(url: str, *, synchronous: str = "FULL", immediate: bool = True) -> Engine:
+    # An in-memory database (the practice line's) keeps SQLAlchemy's pool for it, named rather than
+    # chosen from the URL (that choice is deprecated).
+    pool = {"poolclass": SingletonThreadPool} if "mode=memory" in url else {}
     engine = create_engine(
-        url, hide_parameters=True, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+        url, hide_parameters=True, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}, **pool,
     )
 
     @event.listens_for(engine, "connect")
