@@ -28,11 +28,11 @@ from ivr.dialogue.steps import Heard, Keys, NoInput, Position, Resume, Step
 from ivr.keymap import KEYPAD
 from ivr.simulator import SpeechIndex, simulate_call
 from ivr.store import Store
-from tests.conftest import PROJECT, LiveServer, free_port, start_server
+from tests.conftest import TEST_LEAFLETS, LiveServer, free_port, start_server
 
-from .test_dialogue import SLUG, at, ids, make_engine
+from .test_dialogue import SLUG, at, engine, ids, talking
 
-LEAFLETS = PROJECT / "tests" / "fixtures" / "leaflets-one"
+LEAFLETS = TEST_LEAFLETS
 CALLER = "+447700900123"
 OTHER_CALLER = "+447700900456"
 THIRD_CALLER = "+447700900789"
@@ -41,14 +41,7 @@ GREETING = ["call.greeting_one", "safety.emergency"]
 
 # --- the engine alone -----------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def engine() -> CallEngine:
-    return make_engine()
-
-
-@pytest.fixture(scope="module")
-def talking() -> CallEngine:
-    return make_engine(speech=True)
+ENGINE_FIXTURES = (engine, talking)  # pytest finds fixtures by their names in this module
 
 
 LEFT_OFF = Resume(SLUG, 3, 2)  # the second paragraph of section 3
