@@ -137,6 +137,16 @@ def _dispose(engine: Engine | None) -> None:
         engine.dispose(close=False)
 
 
+@contextmanager
+def _store_errors(doing: str) -> Iterator[None]:
+    """Any database failure inside becomes StoreError ("could not be reached or {doing}"),
+    whose message holds no SQL parameters."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise StoreError(f"the database could not be reached or {doing} ({_describe(exc)}).") from exc
+
+
 class Store:
     """Messages and call-back requests in one database. Safe to share between threads."""
 
@@ -181,11 +191,8 @@ class Store:
     def _session(self) -> Iterator[Session]:
         """One transaction, committed on leaving; any database failure becomes StoreError."""
         self.migrate()
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except SQLAlchemyError as exc:
-            raise StoreError(f"the database could not be reached or written ({_describe(exc)}).") from exc
+        with _store_errors("written"), self._sessions.begin() as session:
+            yield session
 
     @contextmanager
     def transaction(self, *, durable: bool = True) -> Iterator[Session]:
@@ -202,13 +209,10 @@ class Store:
                 yield session
             return
         self.migrate()
-        try:
-            with self._best_effort_sessions.begin() as session:
-                if self.engine.dialect.name == "postgresql":
-                    session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-                yield session
-        except SQLAlchemyError as exc:
-            raise StoreError(f"the database could not be reached or written ({_describe(exc)}).") from exc
+        with _store_errors("written"), self._best_effort_sessions.begin() as session:
+            if self.engine.dialect.name == "postgresql":
+                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            yield session
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -216,11 +220,8 @@ class Store:
         them): on SQLite a plain deferred transaction, not the BEGIN IMMEDIATE of writes. Any
         database failure becomes StoreError."""
         self.migrate()
-        try:
-            with self._read_engine.connect() as connection:
-                yield connection
-        except SQLAlchemyError as exc:
-            raise StoreError(f"the database could not be reached or read ({_describe(exc)}).") from exc
+        with _store_errors("read"), self._read_engine.connect() as connection:
+            yield connection
 
     def ping(self) -> None:
         """StoreError unless the database answers (for health checks)."""
