@@ -43,10 +43,16 @@ def run_checks(*, calls: bool = False, service: bool = False, echo: Callable[[st
         return findings
     try:
         from ivr.dialogue.engine import build_engine
-        from ivr.dialogue.explore import explore
 
         engine = build_engine(settings, runtime.catalogue, runtime.prompts)
-        exploration = explore(engine)
+        if calls:
+            from ivr.dialogue.contract import check_contract
+
+            exploration, contract = check_contract(engine)
+        else:
+            from ivr.dialogue.explore import explore
+
+            exploration, contract = explore(engine), []
     except IvrError as exc:
         return [*findings, Finding("error", exc.message, exc.path, exc.line)]
     from ivr.dialogue.figures import figures
@@ -54,12 +60,10 @@ def run_checks(*, calls: bool = False, service: bool = False, echo: Callable[[st
     lines, found = figures(engine, exploration, runtime.manifest)
     findings += found
     if calls:
-        from ivr.dialogue.contract import check_contract
         from ivr.simulator.smoke import smoke_walk
 
         for line in lines:
             say(line)
-        contract = check_contract(engine, exploration)
         say(f"calls: caller-safety contract: {len(contract)} broken promise(s) over every state")
         findings += contract
         findings += smoke_walk(say)

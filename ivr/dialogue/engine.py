@@ -84,7 +84,14 @@ class CallEngine:
         self.leaflets = LeafletFlow(catalogue, self.voice, rules.key_timeout)
         self.nurse = NurseFlow(self.voice, self.leaflets, rules)
         everywhere = self.keys.everywhere
+        # The choices every state of a kind offers, made once (a walk of every state enters millions).
         self._everywhere_choices = tuple(Choice(key, action) for action, key in everywhere.items())
+        self._digits_choices = (Choice(everywhere["back"], "back"),)
+        self._reading_choices = tuple(Choice(key, f"reading:{action}") for action, key in self.keys.reading.items()) \
+            + self._everywhere_choices
+        carry_on = tuple(Choice(key, "carry-on") for key in "0123456789*#" if key not in (everywhere["nurse"],
+                                                                                         everywhere["back"]))
+        self._pause_choices = (Choice(everywhere["nurse"], "nurse"), Choice(everywhere["back"], "back"), *carry_on)
         self._steps: dict[tuple[object, ...], Step] = {}  # the engine is pure: a step entered is kept
 
     STEPS_KEPT = 50_000  # steps kept for positions entered again (a few tens of MB at most)
@@ -131,9 +138,9 @@ class CallEngine:
         position = self.settle(position)
         kind = position.kind
         if kind == "read":
-            return self.leaflets.read(position, before, self._reading_choices())
+            return self.leaflets.read(position, before, self._reading_choices)
         if kind == "pause":
-            step = self.leaflets.pause(position, self._pause_choices())
+            step = self.leaflets.pause(position, self._pause_choices)
             return Step(step.position, before, step.utterances, step.listen, step.then)
         if kind == "code":
             return self.leaflets.code_step(position, before, self._everywhere(digits=True))
@@ -289,18 +296,7 @@ class CallEngine:
 
     def _everywhere(self, *, digits: bool = False) -> tuple[Choice, ...]:
         """The keys that work everywhere; while a number is keyed in only * (back) is a key of its own."""
-        if digits:
-            return (Choice(self.keys.everywhere["back"], "back"),)
-        return self._everywhere_choices
-
-    def _reading_choices(self) -> tuple[Choice, ...]:
-        reading = tuple(Choice(key, f"reading:{action}") for action, key in self.keys.reading.items())
-        return reading + self._everywhere()
-
-    def _pause_choices(self) -> tuple[Choice, ...]:
-        keys = self.keys.everywhere
-        carry_on = tuple(Choice(key, "carry-on") for key in "0123456789*#" if key not in (keys["nurse"], keys["back"]))
-        return (Choice(keys["nurse"], "nurse"), Choice(keys["back"], "back"), *carry_on)
+        return self._digits_choices if digits else self._everywhere_choices
 
     # --- keys ----------------------------------------------------------------------------------
 

@@ -16,14 +16,20 @@ paragraph; the leaflet states are walked with the caller's number known, since o
 line uses it. The time of day changes only the wording (when the nurses open again, when a
 call-back is due), so that wording, and what the nurse is told from every place, is gathered
 separately (:func:`wording`), not by walking the whole call again.
+
+Nothing walked is kept but each state's key count: what a state says and leads to is handed to
+the :class:`Watcher` objects as it is found (the caller-safety contract checks it there,
+:func:`utterances` gathers what to render), so the walk's memory grows with the states, not
+with the far more numerous transitions and steps (a hundred leaflets walk in a few hundred MB).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
 
 from ivr.dialogue.engine import CallEngine
 from ivr.dialogue.steps import (
@@ -55,8 +61,8 @@ from ivr.nurse.hours import LONDON, Opening
 from ivr.prompts import Utterance
 
 __all__ = [
-    "SAMPLE_CALLER", "Exploration", "Situation", "State", "Transition", "explore", "sample_resume", "situations",
-    "wording",
+    "SAMPLE_CALLER", "Exploration", "Situation", "State", "Transition", "Watcher", "explore", "sample_resume",
+    "situations", "utterances", "wording",
 ]
 
 SAMPLE_CALLER = "+447900123456"  # a UK mobile: the caller's own number (never rung: the walk is data)
@@ -81,10 +87,9 @@ class Situation:
 State = tuple[Position, int]  # a position, and the index of its situation
 
 
-@dataclass(frozen=True)
-class Transition:
+class Transition(NamedTuple):
     """One input at one state and the step it led to (``save``: the request stored first, and
-    ``saved`` whether that worked)."""
+    ``saved`` whether that worked). A tuple: the walk makes millions."""
 
     state: State | None  # None: the call being answered
     input: str  # "answer", "arrive", "key:1", "keys:07700900456#", "silence", "say:side effects@0.9",
@@ -100,13 +105,14 @@ class Transition:
 
 @dataclass
 class Exploration:
+    """What the walk keeps: the situations, the greetings, and each state walked with the fewest
+    keys pressed (or answers spoken) from the greeting to reach it."""
+
     situations: list[Situation]
-    transitions: list[Transition] = field(default_factory=list)
     answers: dict[int, Transition] = field(default_factory=dict)  # situation -> the greeting
     welcomes: dict[int, Transition] = field(default_factory=dict)  # situation -> a returning caller's greeting
-    states: dict[State, Step] = field(default_factory=dict)  # each state's arrival step
-    silence: dict[State, list[Transition]] = field(default_factory=dict)  # what nothing leads to, per state
-    keys_to: dict[State, int] = field(default_factory=dict)  # fewest keys pressed (or answers spoken) from the greeting
+    keys_to: dict[State, int] = field(default_factory=dict)  # every state walked -> fewest keys from the greeting
+    transitions: int = 0  # how many were followed
     unfinished: bool = False  # stopped at MAX_STATES: the engine's states do not end (a counter not clamped?)
     canonical: Callable[[Position], Position] = field(default=lambda position: position, repr=False)
 
@@ -116,10 +122,14 @@ class Exploration:
             return (self.canonical(position), situation)
         return (position, situation - situation % 2)
 
-    def utterances(self) -> Iterator[Utterance]:
-        """Everything said, each step's once (prompts and leaflet parts)."""
-        for transition in self.transitions:
-            yield from transition.step.spoken
+
+class Watcher(Protocol):
+    """What is told about the walk as it goes (nothing else of it is kept). A state's ``arrived``
+    comes before the transitions from it, and its key count is in ``found.keys_to`` by then."""
+
+    def arrived(self, found: Exploration, state: State, step: Step) -> None: ...
+
+    def followed(self, found: Exploration, transition: Transition) -> None: ...
 
 
 def _moment(now: dt.datetime, is_open: bool, opening: Opening | None) -> Moment:
@@ -201,8 +211,10 @@ def _outcomes(step: Step) -> Iterator[tuple[str, Position, Event]]:
         yield "recorded:0", then.position, Recorded(0)
 
 
-def explore(engine: CallEngine, *, today: dt.date | None = None) -> Exploration:
-    """Walk every state of the call in every situation (raises PromptError like the engine)."""
+def explore(engine: CallEngine, watchers: Iterable[Watcher] = (), *, today: dt.date | None = None) -> Exploration:
+    """Walk every state of the call in every situation, telling ``watchers`` what each state says
+    and leads to (raises PromptError like the engine)."""
+    watching = tuple(watchers)
     canonical = _Canonical(engine)
     found = Exploration(situations(engine, today), canonical=canonical)
     best: dict[State, int] = {}
@@ -227,7 +239,9 @@ def explore(engine: CallEngine, *, today: dt.date | None = None) -> Exploration:
     def follow(source: State | None, label: str, step: Step, situation: int, cost: int,
                save: Save | None = None, saved: bool | None = None) -> Transition:
         transition = Transition(source, label, step, save, saved)
-        found.transitions.append(transition)
+        found.transitions += 1
+        for watcher in watching:
+            watcher.followed(found, transition)
         if step.listen is not None and step.position.kind != "whisper":
             reach((step.position, situation), cost)
         then = step.then
@@ -239,16 +253,17 @@ def explore(engine: CallEngine, *, today: dt.date | None = None) -> Exploration:
             respond(source=(position, situation), label=outcome, event=event, cost=cost, situation=situation)
         return transition
 
-    def respond(source: State, label: str, event: Event, cost: int, situation: int) -> list[Transition]:
+    def respond(source: State, label: str, event: Event, cost: int, situation: int) -> None:
         context = found.situations[situation].context
         reply = engine.respond(source[0], event, context)
         if isinstance(reply, Step):
-            return [follow(source, label, reply, situation, cost)]
-        if isinstance(reply, SendText):
-            return [follow(source, f"{label} text:{outcome}", engine.after_text(reply, outcome, context), situation,
-                           cost) for outcome in TEXT_OUTCOMES]
-        return [follow(source, label, engine.after_save(reply, saved, context), situation, cost, reply, saved)
-                for saved in (True, False)]
+            follow(source, label, reply, situation, cost)
+        elif isinstance(reply, SendText):
+            for outcome in TEXT_OUTCOMES:
+                follow(source, f"{label} text:{outcome}", engine.after_text(reply, outcome, context), situation, cost)
+        else:
+            for saved in (True, False):
+                follow(source, label, engine.after_save(reply, saved, context), situation, cost, reply, saved)
 
     resume = sample_resume(engine)
     for index, known in enumerate(found.situations):
@@ -256,21 +271,21 @@ def explore(engine: CallEngine, *, today: dt.date | None = None) -> Exploration:
         found.answers[index] = follow(None, "answer", step, index, 0)
         if resume is not None:  # a caller who left a leaflet unfinished: the welcome states
             found.welcomes[index] = follow(None, "answer:returning", engine.answer(known.context, resume), index, 0)
-    expanded: set[State] = set()
+    expanded = found.keys_to
     while queue:
         state, cost = queue.popleft()
         if state in expanded or cost > best.get(state, cost):
             continue
         current = cost
-        expanded.add(state)
-        if len(expanded) > MAX_STATES:
+        if len(expanded) >= MAX_STATES:
             found.unfinished = True
             break
-        found.keys_to[state] = cost
+        expanded[state] = cost
         position, situation = state
         context = found.situations[situation].context
         step = engine.enter(position, context)
-        found.states[state] = step
+        for watcher in watching:
+            watcher.arrived(found, state, step)
         follow(state, "arrive", step, situation, cost)
         if position.kind == "whisper":
             whisper_inputs: tuple[tuple[str, Event], ...] = (("key:1", Keys("1")), ("key:2", Keys("2")),
@@ -280,10 +295,31 @@ def explore(engine: CallEngine, *, today: dt.date | None = None) -> Exploration:
             continue
         for label, event in _inputs(engine, step):
             pressed = len(event.digits) if isinstance(event, Keys) else 1 if isinstance(event, Heard) else 0
-            results = respond(state, label, event, cost + pressed, situation)
-            if label == "silence":
-                found.silence[state] = results
+            respond(state, label, event, cost + pressed, situation)
     return found
+
+
+class _Said:
+    """Watches the walk for everything said, each distinct text once, in the order first said."""
+
+    def __init__(self) -> None:
+        self.said: dict[str, Utterance] = {}
+
+    def arrived(self, found: Exploration, state: State, step: Step) -> None:
+        pass  # a state's arrival is a transition too ("arrive")
+
+    def followed(self, found: Exploration, transition: Transition) -> None:
+        for utterance in transition.step.spoken:
+            if utterance.text not in self.said:
+                self.said[utterance.text] = utterance
+
+
+def utterances(engine: CallEngine) -> list[Utterance]:
+    """Everything the line can say in any state of the call (prompts and leaflet parts), each
+    distinct text once (raises PromptError like the engine)."""
+    said = _Said()
+    explore(engine, (said,))
+    return list(said.said.values())
 
 
 def sample_resume(engine: CallEngine) -> Resume | None:

@@ -65,8 +65,8 @@ def figures(engine: CallEngine, exploration: Exploration, manifest: Manifest) ->
     15 s, an error for a section no key reaches."""
     lines: list[str] = []
     findings: list[Finding] = []
-    lines.append(f"calls: walked {len(exploration.states)} states in {len(exploration.situations)} situations, "
-                 f"{len(exploration.transitions)} transitions")
+    lines.append(f"calls: walked {len(exploration.keys_to)} states in {len(exploration.situations)} situations, "
+                 f"{exploration.transitions} transitions")
     seconds, keys = seconds_to_first_content(engine, exploration, utterance_seconds(manifest))
     lines.append(f"calls: first leaflet sentence after {seconds:.1f} s of audio, pressing the first key offered "
                  f"(keys: {', '.join(keys) or 'none'})")

@@ -25,12 +25,12 @@ def speech_items(catalogue: Catalogue, prompts: Prompts, settings: Settings) -> 
     Raises PromptError (a prompt missing or taking other placeholders), ConfigError or ContentError
     when the engine cannot be built."""
     from ivr.dialogue.engine import build_engine
-    from ivr.dialogue.explore import explore, wording
+    from ivr.dialogue.explore import utterances, wording
 
     engine = build_engine(settings, catalogue, prompts)
     seen: set[str] = set()
     items = []
-    spoken = (u for u in explore(engine).utterances() if not u.id.startswith(("leaflet/", "pause")))
+    spoken = (u for u in utterances(engine) if not u.id.startswith(("leaflet/", "pause")))
     for item in (*leaflet_utterances(catalogue), *spoken, *wording(engine)):
         if item.text not in seen:
             seen.add(item.text)
