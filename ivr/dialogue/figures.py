@@ -80,6 +80,7 @@ def figures(engine: CallEngine, exploration: Exploration, manifest: Manifest) ->
             key = (position.slug, position.section)
             reach[key] = min(cost, reach.get(key, cost))
     listing = []
+    counted: dict[int, int] = {}
     for leaflet in engine.catalogue.leaflets:
         for section in (leaflet.intro, *leaflet.sections):
             if not section.parts:
@@ -90,7 +91,9 @@ def figures(engine: CallEngine, exploration: Exploration, manifest: Manifest) ->
                 findings.append(Finding("error", f"calls: no keys reach {leaflet.slug} section {section.number} ({name})"))
             else:
                 listing.append(f"{name}: {keys_needed}")
+                counted[keys_needed] = counted.get(keys_needed, 0) + 1
+    if len(engine.catalogue.leaflets) > 1:  # a hundred leaflets' sections by name say nothing: how many need how many
+        listing = [f"{keys} keys: {sections} section(s)" for keys, sections in sorted(counted.items())]
     if listing:
         lines.append(f"calls: keys to reach each section: {'; '.join(listing)}")
     return lines, findings
-

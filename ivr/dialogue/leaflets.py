@@ -46,6 +46,8 @@ class LeafletFlow:
         self.key_timeout = key_timeout
         # by slug, the first leaflet with it (as Catalogue.by_slug): looked up at every step
         self._by_slug = {leaflet.slug: leaflet for leaflet in reversed(catalogue.leaflets)}
+        self._pages = self._leaflet_pages()  # made once: settling a main-menu position asks for them
+        self._has_codes = any(leaflet.code for leaflet in catalogue.leaflets)
 
     # --- where ---------------------------------------------------------------------------------
 
@@ -65,7 +67,7 @@ class LeafletFlow:
         if position.kind in ("leaflets", "code"):
             if len(self.catalogue.leaflets) == 1 and position.kind == "leaflets":
                 return self.top(position.rate).but(quiet=position.quiet, wrong=position.wrong)
-            pages = len(self._leaflet_pages())
+            pages = len(self._pages)
             return position.but(slug="", page=min(position.page, pages - 1))
         leaflet = self.leaflet(position)
         if leaflet is None:
@@ -145,14 +147,14 @@ class LeafletFlow:
 
     def _leaflets_menu(self, position: Position) -> Menu:
         voice, keys = self.voice, self.keys.menu
-        pages = self._leaflet_pages()
+        pages = self._pages
         options = []
         for number, leaflet in enumerate(pages[position.page], start=1):
             key = str(number)
             choice = Choice(key, f"leaflet:{leaflet.slug}", leaflet.title, (leaflet.title, *leaflet.phrases), True)
             options.append(Option(choice, voice.offer("menu.leaflet_option", key, title=leaflet.title),
                                   Go(Position("sections", leaflet.slug, rate=position.rate))))
-        if any(leaflet.code for leaflet in self.catalogue.leaflets):
+        if self._has_codes:
             options.append(Option(Choice(keys["code"], "code", numbered=True), voice.press("menu.code", keys["code"]),
                                   Go(Position("code", rate=position.rate))))
         here = position.but(quiet=0, wrong=0, held="")
