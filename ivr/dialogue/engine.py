@@ -17,6 +17,8 @@ it and calls :meth:`CallEngine.after_save` with the result. A text message asked
 
 from __future__ import annotations
 
+import contextlib
+
 from ivr.config import Settings
 from ivr.content.catalogue import Catalogue
 from ivr.dialogue.leaflets import LeafletFlow
@@ -94,7 +96,7 @@ class CallEngine:
         self._pause_choices = (Choice(everywhere["nurse"], "nurse"), Choice(everywhere["back"], "back"), *carry_on)
         self._steps: dict[tuple[object, ...], Step] = {}  # the engine is pure: a step entered is kept
 
-    STEPS_KEPT = 50_000  # steps kept for positions entered again (a few tens of MB at most)
+    STEPS_KEPT = 50_000  # steps kept for positions entered again, the oldest dropped (a few tens of MB)
 
     # --- the ways in ---------------------------------------------------------------------------
 
@@ -128,8 +130,10 @@ class CallEngine:
         step = self._steps.get(key)
         if step is None:
             step = self._enter(position, context, before, brief=brief, greeting=greeting)
-            if len(self._steps) < self.STEPS_KEPT:
-                self._steps[key] = step
+            if len(self._steps) >= self.STEPS_KEPT:  # the oldest goes: a walk of every state moves on
+                with contextlib.suppress(KeyError, RuntimeError):  # another thread changed them first: no matter
+                    del self._steps[next(iter(self._steps))]
+            self._steps[key] = step
         return step
 
     def _enter(
