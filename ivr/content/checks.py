@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from ivr.config import Settings
-from ivr.content.leaflet import BulletList, Leaflet, Paragraph, load_leaflet
+from ivr.content.leaflet import FRONT_MATTER_LOADER, BulletList, Leaflet, Paragraph, load_leaflet
 from ivr.content.leaflet_approval import approval_finding
 from ivr.content.review import DEFAULT_REVIEW_PERIOD_MONTHS, days_overdue, review_due
 from ivr.content.rules import clutter_rules
@@ -90,7 +90,7 @@ def _front_matter(leaflet: Leaflet, lines: list[str], today: dt.date, period_mon
                   level: str) -> Iterator[Finding]:
     path = leaflet.path
     end = next(n for n in range(1, len(lines)) if lines[n].strip() == "---")
-    meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+    meta = yaml.load("\n".join(lines[1:end]), Loader=FRONT_MATTER_LOADER) or {}
     for name in sorted(set(meta) - KNOWN_FIELDS):
         yield Finding("warning", f"front matter field {name!r} is not one the line knows (a typo?); "
                       f"known: {', '.join(sorted(KNOWN_FIELDS))}.", path, _field_line(lines, name))
