@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ivr.cli import main
 from ivr.nurse.numbers import check_e164, mask_number, uk_callback_number
 from ivr.store import CallbackRequest, Message, Store, StoreError
-from ivr.store.migrate import current_revision, head_revision
+from ivr.store.migrate import current_revision, head_revision, newest_shipped_revision
 from ivr.store.store import BUSY_TIMEOUT_SECONDS
 
 from .conftest import DATABASE_BACKENDS, free_port, fresh_database, run_together
@@ -81,6 +81,25 @@ def test_migrations_bring_a_new_database_to_head(store, database_url):
     again = Store(database_url)
     again.migrate()  # running it again is harmless
     assert current_revision(again.engine) == head_revision()
+
+
+def test_the_newest_migration_file_is_alembics_head():
+    """Workers tell a current schema from the file names alone (without loading Alembic)."""
+    assert newest_shipped_revision() == head_revision()
+
+
+def test_a_worker_finding_the_schema_current_does_not_load_alembic(store, database_url):
+    import subprocess
+    import sys
+
+    from .conftest import PROJECT
+
+    script = ("import sys; from ivr.store import Store; s = Store(sys.argv[1]); s.migrate(); "
+              "print(s.engine.connect().exec_driver_sql('SELECT count(*) FROM messages').scalar(), "
+              "'alembic' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script, database_url], cwd=PROJECT, capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.split() == ["0", "False"]
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_store):
