@@ -27,18 +27,15 @@ def create_app(config: Mapping[str, object] | None = None, *, runtime: Runtime |
     Raises ConfigError or ContentError when a setting or content file is wrong: the line
     refuses to start rather than answer calls badly.
     """
-    from flask import Flask
-
     from ivr.config import instance_secret, load_settings
     from ivr.logs import configure_logging
     from ivr.runtime import load_runtime
 
     settings = runtime.settings if runtime is not None else load_settings(config)
     configure_logging(settings.log_level)
-    from ivr.web.twilio_hooks import LineRequest
+    from ivr.web.twilio_hooks import LineApp
 
-    app = Flask(__name__, instance_path=str(settings.instance_dir))
-    app.request_class = LineRequest
+    app = LineApp(__name__, instance_path=str(settings.instance_dir))
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key or instance_secret(settings.instance_dir, "secret-key", 32),
     )

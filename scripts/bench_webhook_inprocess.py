@@ -7,6 +7,7 @@ signed, call log and metrics on) straight into each app's WSGI callable, the lin
 baseline's (``bench_baseline_app``: constant TwiML), interleaved in rounds, and prints the
 microseconds of CPU a request of each and their difference: what the line adds to a request,
 which ``bench_webhook.py``'s figures under gunicorn bury in the socket work both servers share.
+The metrics count in prometheus-client's multiprocess mode, as under gunicorn.
 ``--profile FILE`` writes a cProfile of the line's part (``python -m pstats FILE``, snakeviz)
 and prints its top functions. Renders missing audio first, as the served line would have it.
 """
@@ -27,8 +28,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_webhook  # noqa: E402
-from twilio.request_validator import RequestValidator  # noqa: E402
+import bench_webhook
+from twilio.request_validator import RequestValidator
 
 Environ = dict[str, Any]
 
@@ -80,6 +81,9 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, default=None, metavar="FILE")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ivr-bench-") as temp:
+        # As under gunicorn: the metrics count in files shared by the workers (set before
+        # prometheus_client is first imported).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(temp) / "metrics")
         env = {"TWILIO_AUTH_TOKEN": bench_webhook.TOKEN, "IVR_INSTANCE_DIR": temp,
                "IVR_NURSE_NUMBER": "+441632960001", "IVR_NURSE_HOURS": "always", "IVR_LOG_LEVEL": "WARNING"}
         subprocess.run([str(bench_webhook.VENV_BIN / "ivr"), "render"], cwd=bench_webhook.PROJECT,

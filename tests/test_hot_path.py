@@ -35,6 +35,7 @@ PARAMS = [
     MultiDict(CALL),
     MultiDict([*CALL.items(), ("Digits", "1"), ("Digits", "2")]),  # a repeated field counts
     MultiDict(),
+    {**CALL, "SpeechResult": "côté effets", "Digits": "4"},  # a plain mapping, not a MultiDict
 ]
 
 
@@ -47,7 +48,7 @@ def _forms(url: str) -> list[str]:
 
 
 @pytest.mark.parametrize("url", URLS)
-@pytest.mark.parametrize("params", PARAMS, ids=["call", "repeated", "empty"])
+@pytest.mark.parametrize("params", PARAMS, ids=["call", "repeated", "empty", "mapping"])
 def test_the_signature_check_accepts_exactly_what_twilio_accepts(url, params):
     validator = RequestValidator(TOKEN)
     signatures = [validator.compute_signature(form, params) for form in _forms(url)]
@@ -124,3 +125,22 @@ def test_junk_keys_are_answered_but_not_kept(rendered_audio_dir, app, client):
         response = client.post(url, data=params, headers={"X-Twilio-Signature": signature})
         assert response.status_code == 200
     assert len(answers) == 1
+
+
+def test_positions_are_kept_by_query_string_but_never_digits_a_caller_keyed_in(app, client):
+    from ivr.web import voice
+
+    def post(query: str, digits: str) -> ET.Element:
+        url = f"http://localhost/voice/key?{query}"
+        params = {**CALL, "Digits": digits}
+        response = client.post(url, data=params,
+                               headers={"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(url, params)})
+        assert response.status_code == 200
+        return ET.fromstring(response.data)
+
+    read = "k=read&l=cryotherapy-for-kidney-cancer&s=1&p=2"
+    first, again = post(read, "9"), post(read, "9")
+    assert ET.tostring(first) == ET.tostring(again)
+    assert voice._positions[read.encode()].section == 1
+    post("k=nurse-number&h=01632960123&o=sections&l=cryotherapy-for-kidney-cancer", "2")
+    assert not [query for query in voice._positions if b"h=" in query]

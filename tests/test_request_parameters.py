@@ -45,7 +45,8 @@ BODIES = [
 
 
 @pytest.mark.parametrize("body", BODIES)
-@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", None])
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", None,
+                                          "Application/X-WWW-Form-Urlencoded; charset=UTF-8"])
 def test_a_form_reads_as_werkzeug_reads_it(body, content_type):
     from flask import Request
 
@@ -68,3 +69,20 @@ def test_a_form_over_the_limit_is_refused_as_werkzeug_refuses_it():
     request.max_content_length = 50
     with pytest.raises(RequestEntityTooLarge):
         request.form  # noqa: B018
+
+
+def test_a_form_of_unknown_length_reads_as_werkzeug_reads_it():
+    """A chunked body (no Content-Length; the server ends the stream, as gunicorn does)."""
+    from io import BytesIO
+
+    from flask import Request
+
+    def environ() -> dict:
+        built = EnvironBuilder(method="POST", path="/voice", data=BODIES[0],
+                               headers={"Content-Type": "application/x-www-form-urlencoded"}).get_environ()
+        del built["CONTENT_LENGTH"]
+        return {**built, "wsgi.input": BytesIO(BODIES[0]), "wsgi.input_terminated": True}
+
+    ours, theirs = LineRequest(environ()), Request(environ())
+    assert list(ours.form.items(multi=True)) == list(theirs.form.items(multi=True))
+    assert ours.form.getlist("Digits") == ["4", "5"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ivr.content.phone_numbers import digit_groups
 from ivr.dialogue.steps import Moment
 from ivr.keymap import KeyMap
-from ivr.nurse.hours import LONDON, OpeningHours
+from ivr.nurse.hours import LONDON, Opening, OpeningHours
 from ivr.nurse.phrases import day_phrase, spoken_time
 from ivr.prompts import Prompts, Utterance
 
@@ -42,11 +42,21 @@ class LineRules:
     message_max_seconds: int = 120
     ring_seconds: int = 25
 
+    _minutes: dict[dt.datetime, tuple[bool, Opening | None, dt.date]] = field(
+        default_factory=dict, compare=False, repr=False)  # the hours' answers by minute (asked on every webhook)
+
     def moment(self, now: dt.datetime) -> Moment:
-        """What the engine is told about ``now`` (aware): open or not, and the next opening."""
-        is_open = self.hours.is_open(now)
-        opening = None if is_open else self.hours.next_opening(now)
-        return Moment(now, is_open, opening, now.astimezone(LONDON).date())
+        """What the engine is told about ``now`` (aware): open or not, and the next opening. The
+        hours are asked once a minute: they change only on the minute."""
+        minute = now.replace(second=0, microsecond=0)
+        found = self._minutes.get(minute)
+        if found is None:
+            is_open = self.hours.is_open(minute)
+            found = (is_open, None if is_open else self.hours.next_opening(minute), minute.astimezone(LONDON).date())
+            if len(self._minutes) >= 64:
+                self._minutes.clear()
+            self._minutes[minute] = found
+        return Moment(now, *found)
 
     def due(self, now: dt.datetime) -> dt.datetime | None:
         """When a call-back asked for at ``now`` should have happened: ``callback_within_minutes``

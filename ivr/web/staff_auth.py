@@ -21,8 +21,8 @@ import hmac
 import logging
 import secrets
 
-from flask import Flask, abort, g, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, abort, g, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import URLSafeTimedSerializer
 
 from ivr.errors import StoreError
@@ -48,6 +48,16 @@ class _CookieSessions(SecureCookieSessionInterface):
         if keys not in self._signers:
             self._signers = {keys: super().get_signing_serializer(app)}  # the key changed: forget the old
         return self._signers[keys]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if "HTTP_COOKIE" not in request.environ:  # every webhook: an empty session without parsing cookies
+            return self.session_class() if self.get_signing_serializer(app) is not None else None
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.accessed and not session.modified:
+            return  # Flask's would work out the cookie's settings, then do nothing with them
+        super().save_session(app, session, response)
 
 
 def session_limits() -> SessionLimits:

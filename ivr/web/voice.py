@@ -24,7 +24,8 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 
@@ -76,6 +77,11 @@ register_safety_nets(legacy)
 ANSWERS_KEPT = 2048  # TwiML documents kept per worker (about 1 kB each)
 LONGEST_CACHED_DIGITS = 16  # longer key sequences (junk, or a code) are answered afresh
 MAX_SPEECH = 200  # characters of SpeechResult considered (a menu answer is a few words)
+POSITIONS_KEPT = 4096  # parsed query strings kept per worker (the line's own URLs: a few thousand)
+LONGEST_KEPT_QUERY = 300  # bytes; the line's own URLs are shorter
+_positions: dict[bytes, Position] = {}
+QUERY_SAFE = "!$'()*,/:;?@"  # what werkzeug's url_for leaves unquoted in a query string
+_paths: dict[tuple[str, str], str] = {}  # (endpoint, script root): its path
 
 
 # --- the engine, the time, and the call ------------------------------------------------------
@@ -94,8 +100,14 @@ def _context() -> CallContext:
 
 
 def _url(endpoint: str, position: Position) -> str:
-    params: dict[str, Any] = dict(position.params())
-    return url_for(endpoint, **params)
+    """``url_for(endpoint, **position.params())``, with the path worked out once per endpoint (and
+    script root) and the query encoded as werkzeug encodes it: a nurse-line answer names several
+    URLs, and werkzeug's router took a third of building one."""
+    root = request.script_root
+    path = _paths.get((endpoint, root))
+    if path is None:
+        path = _paths[(endpoint, root)] = url_for(endpoint)
+    return f"{path}?{urlencode(position.params(), safe=QUERY_SAFE)}"
 
 
 class _Urls:
@@ -306,7 +318,17 @@ def _recording_sid() -> str:
 
 
 def _position() -> Position:
-    return Position.from_params(request.args)
+    """The position in the query string. Parsed positions are kept by query string (parsing was
+    a third of a cached answer's time), but not one holding digits the caller keyed in (h=)."""
+    query = request.query_string
+    found = _positions.get(query)
+    if found is None:
+        found = Position.from_params(request.args)
+        if len(query) <= LONGEST_KEPT_QUERY and b"h=" not in query:
+            if len(_positions) >= POSITIONS_KEPT:
+                _positions.clear()
+            _positions[query] = found
+    return found
 
 
 def _event_from_gather() -> Event:
