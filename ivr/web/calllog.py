@@ -17,13 +17,15 @@ from collections.abc import Mapping
 from flask import Flask, Response, current_app, g, request
 
 from ivr.calllog import CallLogWriter, webhook_facts
-from ivr.calllog.facts import Read
+from ivr.calllog.facts import Read, StepFacts
 from ivr.calllog.listening import Lengths
 from ivr.dialogue.steps import leaflet_part_id
-from ivr.runtime import Runtime, current_runtime
+from ivr.runtime import Runtime
 from ivr.store.models import utcnow
 
-__all__ = ["WEBHOOK_BLUEPRINTS", "current_lengths", "flush", "init_app", "part_seconds", "section_lengths"]
+__all__ = [
+    "WEBHOOK_BLUEPRINTS", "current_lengths", "flush", "init_app", "note_webhook", "part_seconds", "section_lengths",
+]
 
 log = logging.getLogger(__name__)
 WEBHOOK_BLUEPRINTS = ("voice", "voice_legacy")
@@ -79,28 +81,42 @@ def flush() -> None:
 
 def init_app(app: Flask) -> None:
     """Log the calls answered by ``app`` (its voice and nurse blueprints)."""
-    durations = _durations(app.extensions["ivr.runtime"])
     app.extensions["ivr.lengths"] = section_lengths(app.extensions["ivr.runtime"])
-    writer = app.extensions["ivr.calllog"] = CallLogWriter(
-        app.extensions["ivr.store"], str(app.secret_key))
+    app.extensions["ivr.calllog"] = CallLogWriter(app.extensions["ivr.store"], str(app.secret_key))
     top = app.extensions["ivr.engine"].leaflets.top()
-    first_menu = (top.kind, top.slug or None)  # the main menu: "never got past it" is counted from here
+    app.extensions["ivr.calllog.note"] = _Notes(app, (top.kind, top.slug or None))
 
     @app.after_request
     def _log_call(response: Response) -> Response:
         step = g.get("ivr_step_facts")
         if request.blueprint not in WEBHOOK_BLUEPRINTS or response.status_code != 200 or step is None:
             return response  # refused (403) requests are not calls; a fault's apology moves nothing on
-        try:
-            facts = webhook_facts(request.endpoint or "", request.form, step, utcnow(), first_menu=first_menu)
-            if facts is None:
-                return response
-            runtime = current_runtime()
-            seconds = part_seconds(runtime, durations, facts.read) if facts.read is not None else None
-            from ivr.web import metrics
-
-            metrics.observe_facts(facts)
-            writer.submit(facts, seconds)
-        except Exception:
-            log.exception("call log: could not read the facts of %s", request.path)
+        note_webhook(current_app, request.endpoint or "", request.form, step)
         return response
+
+
+class _Notes:
+    def __init__(self, app: Flask, first_menu: tuple[str, str | None]) -> None:
+        self.runtime: Runtime = app.extensions["ivr.runtime"]
+        self.durations = _durations(self.runtime)
+        self.writer: CallLogWriter = app.extensions["ivr.calllog"]
+        self.first_menu = first_menu  # the main menu: "never got past it" is counted from here
+
+
+def note_webhook(app: Flask, endpoint: str, form: Mapping[str, str], step: StepFacts) -> None:
+    """Count an answered webhook for /metrics and hand its facts to the call log's writer (nothing
+    when ``app`` keeps no call log: the practice line). Never raises: logged instead."""
+    notes: _Notes | None = app.extensions.get("ivr.calllog.note")
+    if notes is None:
+        return
+    try:
+        facts = webhook_facts(endpoint, form, step, utcnow(), first_menu=notes.first_menu)
+        if facts is None:
+            return
+        seconds = part_seconds(notes.runtime, notes.durations, facts.read) if facts.read is not None else None
+        from ivr.web import metrics
+
+        metrics.observe_facts(facts, app)
+        notes.writer.submit(facts, seconds)
+    except Exception:
+        log.exception("call log: could not read the facts of a webhook to %s", endpoint)

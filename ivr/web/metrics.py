@@ -25,7 +25,7 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from ivr.runtime import Runtime
 from ivr.speech.manifest import RATES
 from ivr.speech.sources import leaflet_utterances
 
-__all__ = ["init_app", "observe_call_end", "observe_facts", "observe_fallback"]
+__all__ = ["init_app", "observe_call_end", "observe_facts", "observe_fallback", "observe_latency"]
 
 log = logging.getLogger(__name__)
 MENUS = frozenset(KINDS)  # every position kind a key can be pressed at
@@ -93,6 +93,7 @@ class _Metrics:
     fallback: Any
     missing_audio: int
     listening: Any = None  # the collector of the listening figures (from the database)
+    latencies: dict[str, Any] = field(default_factory=dict)  # the latency histogram by endpoint, looked up once
 
 
 def _build(instance_dir: Path, runtime: Runtime) -> _Metrics:
@@ -134,9 +135,9 @@ def _metrics() -> _Metrics | None:
     return current_app.extensions.get("ivr.metrics")
 
 
-def observe_facts(facts: Facts) -> None:
-    """Count one webhook's facts (from the call log hook). Never raises."""
-    metrics = _metrics()
+def observe_facts(facts: Facts, app: Flask) -> None:
+    """Count one webhook's facts (from the call log's note of it). Never raises."""
+    metrics: _Metrics | None = app.extensions.get("ivr.metrics")
     if metrics is None:
         return
     try:
@@ -155,6 +156,16 @@ def observe_facts(facts: Facts) -> None:
             metrics.left.labels("callback").inc()
     except Exception:
         log.exception("metrics: could not count %s", facts.endpoint)
+
+
+def observe_latency(app: Flask, endpoint: str, seconds: float) -> None:
+    """Time one answered webhook (nothing when ``app`` counts nothing: the practice line)."""
+    metrics: _Metrics | None = app.extensions.get("ivr.metrics")
+    if metrics is not None:
+        timer = metrics.latencies.get(endpoint)
+        if timer is None:
+            timer = metrics.latencies[endpoint] = metrics.latency.labels(endpoint)
+        timer.observe(seconds)
 
 
 def observe_call_end(end: CallEnd) -> None:
@@ -245,7 +256,7 @@ def init_app(app: Flask) -> None:
     def _timed(response: Response) -> Response:
         started = g.get("ivr_started")
         if request.blueprint in ("voice", "voice_legacy") and started is not None and request.endpoint:
-            metrics.latency.labels(request.endpoint).observe(time.perf_counter() - started)
+            observe_latency(app, request.endpoint, time.perf_counter() - started)
         return response
 
     @app.get("/metrics")

@@ -26,8 +26,8 @@ from werkzeug.sansio.utils import get_current_url
 from ivr.runtime import current_runtime
 
 __all__ = [
-    "MAX_WEBHOOK_BYTES", "LineApp", "LineRequest", "apology_response", "called_url", "host_url", "register_safety_nets",
-    "require_twilio_signature", "signature_matches", "twiml_response",
+    "MAX_WEBHOOK_BYTES", "LineApp", "LineRequest", "apology_response", "called_url", "current_url", "host_url",
+    "register_safety_nets", "require_twilio_signature", "signature_matches", "twiml_response",
 ]
 
 log = logging.getLogger(__name__)
@@ -79,15 +79,26 @@ class LineRequest(Request):
 
 
 class LineApp(Flask):
-    """The app's Flask class: :class:`LineRequest` requests, and Flask's ``ensure_sync`` answered
-    once per function rather than on each call (Flask asks ``inspect`` whether every hook and
-    view is a coroutine on every request: seven times a webhook)."""
+    """The app's Flask class: :class:`LineRequest` requests; ``answer_early`` (set by the voice
+    webhooks: :mod:`ivr.web.kept_answers`) may answer a request before Flask dispatches it; and
+    Flask's ``ensure_sync`` is answered once per function rather than on each call (Flask asks
+    ``inspect`` whether every hook and view is a coroutine on every request: seven a webhook)."""
 
     request_class = LineRequest
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self.answer_early: Callable[[dict[str, Any]], bytes | None] | None = None
+
+    def wsgi_app(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.answer_early is not None:
+            document = self.answer_early(environ)
+            if document is not None:  # the headers Flask gives twiml_response's
+                start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
+                                          ("Content-Length", str(len(document)))])
+                return [document]
+        return super().wsgi_app(environ, start_response)
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         found = self._sync.get(func)
@@ -99,13 +110,14 @@ class LineApp(Flask):
 
 
 @functools.lru_cache(maxsize=64)
-def _current_url(scheme: str, host: str, root_path: str | None) -> str:
+def current_url(scheme: str, host: str, root_path: str | None) -> str:
+    """werkzeug's ``get_current_url(scheme, host, root_path)``, worked out once per host."""
     return get_current_url(scheme, host, root_path)
 
 
 def host_url() -> str:
     """``request.host_url``, worked out once per host rather than on every webhook."""
-    return _current_url(request.scheme, request.host, None)
+    return current_url(request.scheme, request.host, None)
 
 
 def called_url() -> str:
@@ -114,7 +126,7 @@ def called_url() -> str:
     public = current_runtime().settings.public_url
     path = request.full_path if request.query_string else request.path
     if not public:  # request.root_url, worked out once per host
-        return _current_url(request.scheme, request.host, request.root_path).rstrip("/") + path
+        return current_url(request.scheme, request.host, request.root_path).rstrip("/") + path
     return public + path
 
 

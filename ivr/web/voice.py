@@ -20,12 +20,13 @@ travels in the query string, see :class:`ivr.dialogue.steps.Position`):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 
@@ -61,7 +62,7 @@ from ivr.texts import message_body, queue_text
 from ivr.twiml import LineOutput, SpeechOutput, audio_base_url, empty_response, fully_rendered, step_response
 from ivr.web.database import current_store
 from ivr.web.texts import texts_for
-from ivr.web.twilio_hooks import host_url, register_safety_nets, twiml_response
+from ivr.web.twilio_hooks import LineApp, LineRequest, host_url, register_safety_nets, twiml_response
 
 if TYPE_CHECKING:
     from ivr.config import Settings
@@ -92,11 +93,20 @@ def current_engine() -> CallEngine:
 
 
 def _context() -> CallContext:
-    clock: Callable[[], object] = current_app.extensions["ivr.clock"]
-    rules: LineRules = current_engine().rules
-    caller = request.form.get("From")
-    can_text = texts_for() is not None and uk_mobile_number(caller) is not None
+    return context_for(current_app, request.form.get("From"))
+
+
+def context_for(app: Flask, caller: str | None) -> CallContext:
+    """What the engine is told besides the position: the time, and what the caller's number allows."""
+    clock: Callable[[], object] = app.extensions["ivr.clock"]
+    rules: LineRules = app.extensions["ivr.engine"].rules
+    can_text = app.extensions.get("ivr.texts") is not None and uk_mobile_number(caller) is not None
     return CallContext(rules.moment(clock()), uk_callback_number(caller), can_text)  # type: ignore[arg-type]
+
+
+def answer_key(cache_key: Hashable, context: CallContext, host: str, script_root: str) -> Hashable:
+    """What a kept answer depends on besides the request's position and event (see :class:`Answers`)."""
+    return (cache_key, context.moment.key, context.can_text, host, script_root)
 
 
 def _url(endpoint: str, position: Position) -> str:
@@ -185,6 +195,9 @@ class Answers:
     def __len__(self) -> int:
         return len(self._kept)
 
+    def kept(self, key: Hashable) -> tuple[str, StepFacts] | None:
+        return self._kept.get(key)
+
     def get(self, key: Hashable | None, build: Callable[[], tuple[str, StepFacts, bool]]) -> tuple[str, StepFacts]:
         """The document for ``key``; ``build`` makes it (document, facts, keep it) when it is not
         kept. A None key is never kept. Whatever ``build`` raises propagates; nothing is kept."""
@@ -226,8 +239,7 @@ def _answer_with(step_of: Callable[[CallContext], Reply], *, cache_key: Hashable
         return document, facts, keep
 
     answers: Answers = current_app.extensions["ivr.answers"]
-    key = None if cache_key is None else (cache_key, context.moment.key, context.can_text, host_url(),
-                                          request.script_root)
+    key = None if cache_key is None else answer_key(cache_key, context, host_url(), request.script_root)
     document, facts = answers.get(key, build)
     g.ivr_step_facts = facts
     return twiml_response(document)
@@ -318,12 +330,18 @@ def _recording_sid() -> str:
 
 
 def _position() -> Position:
-    """The position in the query string. Parsed positions are kept by query string (parsing was
-    a third of a cached answer's time), but not one holding digits the caller keyed in (h=)."""
-    query = request.query_string
+    return position_in(request.query_string)
+
+
+def position_in(query: bytes) -> Position:
+    """The position in a query string, parsed as ``request.args`` is. Parsed positions are kept by
+    query string (parsing was a third of a cached answer's time), but not one holding digits the
+    caller keyed in (h=). UnicodeDecodeError for a query string that is not UTF-8."""
     found = _positions.get(query)
     if found is None:
-        found = Position.from_params(request.args)
+        args = LineRequest.parameter_storage_class(
+            parse_qsl(query.decode(), keep_blank_values=True, errors="werkzeug.url_quote"))
+        found = Position.from_params(args)
         if len(query) <= LONGEST_KEPT_QUERY and b"h=" not in query:
             if len(_positions) >= POSITIONS_KEPT:
                 _positions.clear()
@@ -331,15 +349,15 @@ def _position() -> Position:
     return found
 
 
-def _event_from_gather() -> Event:
+def event_from_gather(form: Mapping[str, str]) -> Event:
     """Keys (Digits), words (SpeechResult with Confidence), or nothing (the Redirect after it)."""
-    digits = request.form.get("Digits")
+    digits = form.get("Digits")
     if digits:
         return Keys(digits)
-    speech = request.form.get("SpeechResult")
+    speech = form.get("SpeechResult")
     if speech is not None and speech.strip():
         try:
-            confidence = float(request.form.get("Confidence", "0"))
+            confidence = float(form.get("Confidence", "0"))
         except ValueError:
             confidence = 0.0
         confidence = confidence if 0.0 <= confidence <= 1.0 else 0.0  # nan, inf and junk are "not sure"
@@ -362,6 +380,14 @@ def answer() -> Response:
     resume = _resume()
     return _answer_with(lambda context: current_engine().answer(context, resume), cache_key=("answer", resume),
                         came_from=None, event=None)
+
+
+def press_key(position: Position, event: Event) -> Hashable | None:
+    """The kept answer's key for ``event`` at ``position`` at /voice/key, or None: never kept.
+    Junk as long as the body allows must not fill the memory; words are answered afresh."""
+    if isinstance(event, NoInput) or (isinstance(event, Keys) and len(event.digits) <= LONGEST_CACHED_DIGITS):
+        return ("press", position, event)
+    return None
 
 
 @bp.post("/menu")
@@ -388,11 +414,9 @@ def at() -> Response:
 @bp.post("/key")
 def key() -> Response:
     position = _position()
-    event = _event_from_gather()
-    # Junk as long as the body allows must not fill the memory; words are answered afresh.
-    cacheable = isinstance(event, NoInput) or (isinstance(event, Keys) and len(event.digits) <= LONGEST_CACHED_DIGITS)
+    event = event_from_gather(request.form)
     return _answer_with(lambda context: current_engine().respond(position, event, context),
-                        cache_key=("press", position, event) if cacheable else None, came_from=position, event=event)
+                        cache_key=press_key(position, event), came_from=position, event=event)
 
 
 @bp.post("/dial")
@@ -497,6 +521,10 @@ def init_app(app: Flask) -> None:
     app.extensions["ivr.clock"] = clock or _real_clock
     app.register_blueprint(bp)
     app.register_blueprint(legacy)
+    if isinstance(app, LineApp):
+        from ivr.web.kept_answers import answer_kept
+
+        app.answer_early = functools.partial(answer_kept, app)
 
 
 def _real_clock() -> object:

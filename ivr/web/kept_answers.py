@@ -1,0 +1,105 @@
+"""Kept answers given before Flask dispatches: the short way through for most of a call's webhooks.
+
+Most webhooks ask for a document the line has already built (the engine is pure: see
+:class:`ivr.web.voice.Answers`). For those, Flask's request context, dispatch, hooks and response
+object cost more than everything else the answer needs (``scripts/bench_webhook_inprocess.py``).
+So the app (:class:`ivr.web.twilio_hooks.LineApp`) first asks :func:`answer_kept`: for a signed
+POST to /voice/at, /voice/key (keys, or silence) or /voice/menu whose document is kept, it does
+what the view and the hooks would: checks the signature with the same function over the same URL
+and form, works out the same key (:func:`ivr.web.voice.answer_key`), counts and logs the webhook
+(:func:`ivr.web.calllog.note_webhook`, :func:`ivr.web.metrics.observe_latency`), and answers
+the same document with the same headers.
+
+Everything else goes to Flask, with the body put back for it to read: a document not kept yet, a
+request that is unsigned or forged (Flask refuses it, logged), words to understand, anything
+unusual (another script root, TRUSTED_HOSTS, a body of unknown length), and any fault here
+(logged). So refusals, faults and first answers all take the one path the tests walk.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qsl
+
+from werkzeug.wsgi import get_host
+
+from ivr.dialogue.steps import Heard
+from ivr.web.calllog import note_webhook
+from ivr.web.metrics import observe_latency
+from ivr.web.twilio_hooks import MAX_WEBHOOK_BYTES, LineRequest, current_url, signature_matches
+from ivr.web.voice import answer_key, context_for, event_from_gather, position_in, press_key
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+__all__ = ["ROUTES", "answer_kept"]
+
+log = logging.getLogger(__name__)
+ROUTES = {"/voice/at": "voice.at", "/voice/key": "voice.key", "/voice/menu": "voice.menu"}
+FORM = "application/x-www-form-urlencoded"
+
+
+def answer_kept(app: Flask, environ: dict[str, Any]) -> bytes | None:
+    """The kept TwiML for this request, its webhook counted and logged; None: Flask answers it."""
+    endpoint = ROUTES.get(environ.get("PATH_INFO", ""))
+    if endpoint is None or environ.get("REQUEST_METHOD") != "POST" or environ.get("SCRIPT_NAME") \
+            or app.config.get("TRUSTED_HOSTS"):
+        return None
+    length = environ.get("CONTENT_LENGTH", "")
+    if not length.isdigit() or int(length) > MAX_WEBHOOK_BYTES \
+            or environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != FORM:
+        return None
+    started = time.perf_counter()
+    body = environ["wsgi.input"].read(int(length))
+    environ["wsgi.input"] = io.BytesIO(body)  # for Flask, if it answers after all
+    try:
+        return _kept(app, environ, endpoint, body, started)
+    except Exception:
+        log.exception("kept answers: could not look up a webhook to %s: answered the long way", endpoint)
+        return None
+
+
+def _kept(app: Flask, environ: dict[str, Any], endpoint: str, body: bytes, started: float) -> bytes | None:
+    signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
+    if not signature:
+        return None
+    query = environ.get("QUERY_STRING", "").encode("latin-1")  # as werkzeug's request.query_string
+    try:
+        form = LineRequest.parameter_storage_class(
+            parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote"))
+        path = environ["PATH_INFO"] + (f"?{query.decode()}" if query else "")  # request.full_path, or .path
+    except UnicodeDecodeError:
+        return None  # not UTF-8: Flask's to refuse or apologise for
+    runtime = app.extensions["ivr.runtime"]
+    scheme = environ["wsgi.url_scheme"]
+    host = get_host(environ)
+    public = runtime.settings.public_url
+    url = public + path if public else current_url(scheme, host, "").rstrip("/") + path
+    if not signature_matches(runtime.settings.auth_token, url, form, signature):
+        return None  # Flask refuses it, and logs that
+    engine = app.extensions["ivr.engine"]
+    if endpoint == "voice.menu":
+        cache_key: object = ("enter", engine.leaflets.top())
+    elif endpoint == "voice.at":
+        cache_key = ("enter", position_in(query))
+    else:
+        event = event_from_gather(form)
+        if isinstance(event, Heard):
+            return None
+        cache_key = press_key(position_in(query), event)
+    if cache_key is None:
+        return None
+    context = context_for(app, cast("str | None", form.get("From")))
+    found = app.extensions["ivr.answers"].kept(answer_key(cache_key, context, current_url(scheme, host, None), ""))
+    if found is None:
+        return None
+    document, facts = found
+    texts = app.extensions.get("ivr.texts")
+    if texts is not None:
+        texts.sender.start()  # as the texts' before_request hook: this worker sends what any queued
+    note_webhook(app, endpoint, form, facts)
+    observe_latency(app, endpoint, time.perf_counter() - started)
+    return document.encode()
