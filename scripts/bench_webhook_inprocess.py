@@ -27,8 +27,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_webhook  # noqa: E402
-from twilio.request_validator import RequestValidator  # noqa: E402
+import bench_webhook
+from twilio.request_validator import RequestValidator
 
 Environ = dict[str, Any]
 
