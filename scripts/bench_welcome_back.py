@@ -8,8 +8,8 @@ of synthetic calls from C callers (each: the greeting, then most read a few part
 some to its end), and one call a day from each of R regular callers (so each has more calls in
 the period than the look-up searches), through the line's own writer functions. Then answers L
 calls' look-ups, half from callers in the log and half from numbers never seen, as ``/voice`` does
-(:meth:`ivr.calllog.returning.ReturningCallers.lookup`: a worker thread, waited for at most
-IVR_WELCOME_BACK_WAIT_MS), while a thread writes a batch of webhooks every second as the call
+(:meth:`ivr.calllog.returning.ReturningCallers.lookup`: inline on SQLite, on a worker thread
+elsewhere; at most IVR_WELCOME_BACK_WAIT_MS), while a thread writes a batch of webhooks every second as the call
 log's writer does (unless --no-writes). Each look-up is timed from the webhook's side.
 
 Printed: p50 / p99 / max of the look-up against the budget, how many went over it (those calls
@@ -165,7 +165,7 @@ def main() -> None:
         if writer.is_alive():
             writer.join()
         print(describe("baseline (SELECT 1, same connection)", baseline, budget_ms))
-        print(describe("welcome-back look-up (worker thread)", lookups, budget_ms))
+        print(describe("welcome-back look-up, as /voice does", lookups, budget_ms))
         print(f"look-up / baseline: p50 x{statistics.median(lookups) / statistics.median(baseline):.1f}, "
               f"p99 x{percentile(lookups, 0.99) / percentile(baseline, 0.99):.1f}; "
               f"p99 is {percentile(lookups, 0.99) * 1000 / budget_ms:.0%} of the budget")
