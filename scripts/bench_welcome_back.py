@@ -1,19 +1,23 @@
 """Benchmark the welcome-back look-up (not a test): prints figures, asserts nothing.
 
     .venv/bin/python scripts/bench_welcome_back.py [--calls-a-day N] [--days D] [--callers C]
-        [--lookups L] [--database-url URL] [--no-writes]
+        [--regulars R] [--lookups L] [--database-url URL] [--no-writes]
 
 Fills a call log (a temporary SQLite file, or an empty database at --database-url) with D days
 of synthetic calls from C callers (each: the greeting, then most read a few parts of a section,
-some to its end), through the line's own writer functions. Then answers L calls' look-ups, half
-from callers in the log and half from numbers never seen, the way ``/voice`` does
-(:meth:`ivr.calllog.returning.ReturningCallers.lookup`: a worker thread, waited for at most
-IVR_WELCOME_BACK_WAIT_MS), while a thread writes a batch of webhooks every second as the call
+some to its end), and one call a day from each of R regular callers (so each has more calls in
+the period than the look-up searches), through the line's own writer functions. Then answers L
+calls' look-ups, half from callers in the log and half from numbers never seen, as ``/voice`` does
+(:meth:`ivr.calllog.returning.ReturningCallers.lookup`: inline on SQLite, on a worker thread
+elsewhere; at most IVR_WELCOME_BACK_WAIT_MS), while a thread writes a batch of webhooks every second as the call
 log's writer does (unless --no-writes). Each look-up is timed from the webhook's side.
 
 Printed: p50 / p99 / max of the look-up against the budget, how many went over it (those calls
 would have been answered without the offer), and the same for the baseline of this run: a
-``SELECT 1`` through the same read connection (what any database round trip costs here).
+``SELECT 1`` through the same read connection (what any database round trip costs here). Then,
+with the writes stopped, the CPU per look-up (the whole process's, so a worker thread's share
+counts too) for a regular caller, a caller drawn from the log, and a number never seen: what each
+``/voice`` request pays for the look-up.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import text
@@ -82,11 +87,20 @@ def describe(name: str, seconds: list[float], budget_ms: int) -> str:
             f"max {max(ms):7.2f} ms; over the {budget_ms} ms budget: {over} of {len(ms)}")
 
 
+def cpu_per_call(work: Callable[[str], object], numbers: list[str]) -> tuple[float, float]:
+    """(CPU, wall) seconds per call of ``work`` on each number: CPU of every thread of the process."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    for number in numbers:
+        work(number)
+    return (time.process_time() - cpu) / len(numbers), (time.perf_counter() - wall) / len(numbers)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls-a-day", type=int, default=300)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--callers", type=int, default=8000)
+    parser.add_argument("--regulars", type=int, default=40, help="callers who ring every day")
     parser.add_argument("--lookups", type=int, default=2000)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--no-writes", action="store_true", help="no call-log writes while looking up")
@@ -106,8 +120,12 @@ def main() -> None:
                 sid += 1
                 start = now - dt.timedelta(days=day, seconds=rng.uniform(60, 86000))
                 batch += [(f, 10.0 if f.read else None) for f in one_call(sid, rng.randrange(args.callers), start, rng)]
+            for regular in range(args.regulars):
+                sid += 1
+                start = now - dt.timedelta(days=day, seconds=rng.uniform(60, 86000))
+                batch += [(f, 10.0 if f.read else None) for f in one_call(sid, args.callers + regular, start, rng)]
             record_batch(store, batch, secret=SECRET)
-        print(f"{sid} calls from {args.callers} callers over {args.days} days written in "
+        print(f"{sid} calls from {args.callers + args.regulars} callers over {args.days} days written in "
               f"{time.perf_counter() - filled:.1f} s ({store.engine.dialect.name})")
 
         stop = threading.Event()
@@ -147,11 +165,29 @@ def main() -> None:
         if writer.is_alive():
             writer.join()
         print(describe("baseline (SELECT 1, same connection)", baseline, budget_ms))
-        print(describe("welcome-back look-up (worker thread)", lookups, budget_ms))
+        print(describe("welcome-back look-up, as /voice does", lookups, budget_ms))
         print(f"look-up / baseline: p50 x{statistics.median(lookups) / statistics.median(baseline):.1f}, "
               f"p99 x{percentile(lookups, 0.99) / percentile(baseline, 0.99):.1f}; "
               f"p99 is {percentile(lookups, 0.99) * 1000 / budget_ms:.0%} of the budget")
         print(f"{offered} of {len(numbers)} callers had a place to carry on from (half the numbers were never seen)")
+
+        rounds = max(1, args.lookups // 2)
+        now = dt.datetime.now(dt.UTC)
+        groups: list[tuple[str, list[str]]] = [
+            (f"a regular caller ({min(days, args.days)} calls in the period)",
+             [number_of(args.callers + r) for r in range(args.regulars)]),
+            ("a caller from the log", [number_of(rng.randrange(args.callers)) for _ in range(100)]),
+            ("a number never seen", [f"+4477007{i:05d}" for i in range(100)]),
+        ]
+        print(f"CPU per look-up, no writes, {rounds} each (wall in brackets):")
+        baseline_cpu, baseline_wall = cpu_per_call(lambda _number: select_one(), [""] * rounds)
+        print(f"  baseline SELECT 1: {baseline_cpu * 1e6:7.1f} us ({baseline_wall * 1e6:.1f} us)")
+        for name, group in groups:
+            if not group:
+                continue
+            cpu, wall = cpu_per_call(lambda number: returning.lookup(number, now),
+                                     (group * (rounds // len(group) + 1))[:rounds])
+            print(f"  {name}: {cpu * 1e6:7.1f} us ({wall * 1e6:.1f} us)")
         store.engine.dispose()
 
 

@@ -73,7 +73,7 @@ def rows(url, model):
 
 
 def test_migrations_bring_a_new_database_to_head(store, database_url):
-    assert current_revision(store.engine) == head_revision() == "0006"
+    assert current_revision(store.engine) == head_revision() == "0007"
     engine = create_engine(database_url)
     tables = set(inspect(engine).get_table_names())
     engine.dispose()

@@ -5,22 +5,30 @@ The engine alone, by prompt ids; then real calls to a real server (gunicorn, the
 call log in its real database), with the faults real: a database nobody answers at, and one held
 by another process so that the look-up is slow. Between a call and the next, the server is stopped
 as in service (SIGTERM: the call log's writer writes what it gathered) and started again, so the
-second call finds the first in the database without waiting on a clock.
+second call finds the first in the database without waiting on a clock. Last, the look-up itself:
+on each database against the three statements it replaced, and its budget kept inline on SQLite
+against a file held by another connection and a statement slow for real.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import logging
+import os
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import and_, insert, or_, select
 
 from ivr.calllog import record_batch, webhook_facts
 from ivr.calllog.facts import Read, StepFacts
 from ivr.calllog.record import caller_hash
-from ivr.calllog.returning import ReturningCallers, last_listen
+from ivr.calllog.returning import RECENT_CALLS, ReturningCallers, last_listen
 from ivr.config import load_settings
 from ivr.content.catalogue import load_catalogue
 from ivr.dialogue.engine import WELCOME_TIMEOUT, CallEngine
@@ -28,7 +36,8 @@ from ivr.dialogue.steps import Heard, Keys, NoInput, Position, Resume, Step
 from ivr.keymap import KEYPAD
 from ivr.simulator import SpeechIndex, simulate_call
 from ivr.store import Store
-from tests.conftest import TEST_LEAFLETS, LiveServer, free_port, start_server
+from ivr.store.models import CallEvent, CallRecord
+from tests.conftest import TEST_LEAFLETS, LiveServer, free_port, run_together, start_server
 
 from .test_dialogue import SLUG, at, engine, ids, talking
 
@@ -280,4 +289,200 @@ def test_the_look_up_finds_the_last_part_sent_in_the_latest_call_of_the_period(d
     assert returning.lookup(OTHER_CALLER, now) is None  # listened, but 50 days ago
     assert returning.lookup(None, now) is None and returning.lookup("", now) is None  # withheld
     assert ReturningCallers(store, "k", days=0, wait_ms=5000).lookup(CALLER, now) is None
+    store.engine.dispose()
+
+
+# --- the look-up's one statement against the three it replaced, and its budget inline ----------
+
+def reference_last_listen(store: Store, hashed: str, since: dt.datetime) -> Resume | None:
+    """The look-up as it was, three Core statements (kept here to compare the one statement with):
+    the caller's RECENT_CALLS latest calls since ``since``; their latest "read" by (at, id); an
+    "end" of its section after it in its call."""
+    calls = (select(CallRecord.call_sid)
+             .where(CallRecord.caller_hash == hashed, CallRecord.started_at >= since)
+             .order_by(CallRecord.started_at.desc()).limit(RECENT_CALLS))
+    with store.reading() as connection:
+        sids = list(connection.execute(calls).scalars())
+        if not sids:
+            return None
+        found = connection.execute(
+            select(CallEvent.call_sid, CallEvent.leaflet, CallEvent.section, CallEvent.part, CallEvent.at, CallEvent.id)
+            .where(CallEvent.call_sid.in_(sids), CallEvent.kind == "read")
+            .order_by(CallEvent.at.desc(), CallEvent.id.desc()).limit(1)).first()
+        if found is None or found.leaflet is None or found.section is None or found.part is None:
+            return None
+        ended = connection.execute(select(CallEvent.id).where(
+            CallEvent.call_sid == found.call_sid, CallEvent.kind == "end", CallEvent.leaflet == found.leaflet,
+            CallEvent.section == found.section,
+            or_(CallEvent.at > found.at, and_(CallEvent.at == found.at, CallEvent.id > found.id))).limit(1)).first()
+    return Resume(found.leaflet, found.section, found.part, ended=ended is not None)
+
+
+SECRET = "k"
+EPOCH = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+
+
+def random_log(store: Store, rng: random.Random, callers: list[str]) -> dict[str, list[dt.datetime]]:
+    """Calls from these numbers (0 to 30 each, so some past RECENT_CALLS), within an hour, so
+    overlapping, with "read", "end" and "key" events on a coarse clock: many events share a moment,
+    within a call and across a caller's calls, so that (at, id) decides; now and then a read with no
+    part; some callers seldom choose anything (their place is calls back). Returns when each
+    caller's calls started."""
+    calls, events, starts = [], [], {}
+    for n, number in enumerate(callers):
+        listens = rng.choice([0.05, 0.2, 1.0])
+        starts[number] = [EPOCH + dt.timedelta(minutes=m) for m in rng.sample(range(60), rng.randrange(31))]
+        for start in starts[number]:  # no two of a caller's calls start together: "latest" is never a tie
+            sid = f"CA{n:03d}x{start.minute:02d}"
+            calls.append({"call_sid": sid, "caller_hash": caller_hash(SECRET, number), "started_at": start,
+                          "ended_at": start, "stage": "read", "webhooks": 1})
+            for _ in range(rng.randrange(7) if rng.random() < listens else 0):
+                kind = rng.choice(["read", "read", "end", "key"])
+                events.append({"call_sid": sid, "at": start + dt.timedelta(minutes=rng.randrange(4)), "kind": kind,
+                               "leaflet": rng.choice(["a", "b"]), "section": rng.randrange(1, 3),
+                               "part": None if kind == "read" and rng.random() < 0.05 else rng.randrange(1, 4)})
+    rng.shuffle(events)  # ids in no particular order of time
+    with store.transaction() as session:
+        session.execute(insert(CallRecord), calls)
+        session.execute(insert(CallEvent), events)
+    return starts
+
+
+def test_the_one_statement_finds_what_the_three_did(database_url):
+    store = Store(database_url)
+    store.migrate()
+    rng = random.Random(16)
+    callers = [f"+4477009{n:05d}" for n in range(150)]
+    starts = random_log(store, rng, callers)
+    # Rang RECENT_CALLS times, then once more: only the first call chose anything.
+    for number, times in (("+447700700020", RECENT_CALLS), ("+447700700021", RECENT_CALLS + 1)):
+        facts = []
+        for n in range(times):
+            facts += _listened(f"CA-{number}-{n}", number, EPOCH + dt.timedelta(minutes=n), [(2, 3)] if n == 0 else [])
+        record_batch(store, facts, secret=SECRET)
+    since = EPOCH - dt.timedelta(days=1)
+    assert [last_listen(store, caller_hash(SECRET, number) or "", since)
+            for number in ("+447700700020", "+447700700021")] == [Resume(SLUG, 2, 3), None]
+    returning = ReturningCallers(store, SECRET, days=30, wait_ms=5000)
+    compared = found = 0
+    for number in [*callers, "+447700700020", "+447700700021", "+447700800000"]:
+        hashed = caller_hash(SECRET, number)
+        assert hashed is not None
+        moments = [EPOCH - dt.timedelta(days=1), EPOCH + dt.timedelta(minutes=rng.randrange(62))]
+        moments += rng.sample(starts.get(number, []), min(2, len(starts.get(number, []))))  # one of their calls' starts
+        for since in moments:
+            expected = reference_last_listen(store, hashed, since)
+            assert last_listen(store, hashed, since) == expected, (number, since)
+            # as the webhook asks (inline on SQLite, on a worker thread on PostgreSQL)
+            assert returning.lookup(number, since + dt.timedelta(days=30)) == expected, (number, since)
+            compared, found = compared + 1, found + (expected is not None)
+    assert compared > 500 and 250 < found < compared - 100  # both kinds of answer, often
+    store.engine.dispose()
+
+
+BUDGET_MS = 20
+MARGIN = 0.05  # seconds, for a loaded test machine; without the budget these waits are 3 s, or the whole scan
+
+
+def sqlite_log(tmp_path: Path, facts: list) -> str:
+    """A SQLite call log holding these facts, and no connection left open to it (another may then
+    hold the file to itself)."""
+    url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
+    writer = Store(url)
+    writer.migrate()
+    record_batch(writer, facts, secret=SECRET)
+    del writer
+    gc.collect()  # its engines' pools, and their connections, closed
+    return url
+
+
+def timed_lookups(returning: ReturningCallers, times: int, caplog) -> list[float]:
+    """How long each of ``times`` look-ups of CALLER took; each must have found nothing and said why."""
+    took = []
+    with caplog.at_level(logging.WARNING, logger="ivr.calllog.returning"):
+        for _ in range(times):
+            started = time.monotonic()
+            assert returning.lookup(CALLER, dt.datetime.now(dt.UTC)) is None
+            took.append(time.monotonic() - started)
+    assert caplog.text.count(f"welcome back: not offered: the call log did not answer within {BUDGET_MS} ms") == times
+    return took
+
+
+def test_a_database_held_by_another_connection_is_not_waited_for_past_the_budget(tmp_path, caplog):
+    now = dt.datetime.now(dt.UTC)
+    url = sqlite_log(tmp_path, _listened("CA-latest", CALLER, now - dt.timedelta(days=1), [(4, 3)]))
+    holder = sqlite3.connect(tmp_path / "ivr.sqlite3", isolation_level=None)
+    try:  # another process has the file to itself as a worker starts: its first look-up opens the connection
+        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        returning = ReturningCallers(Store(url), SECRET, days=30, wait_ms=BUDGET_MS)
+        took = timed_lookups(returning, 2, caplog)
+    finally:
+        holder.close()
+    assert all(BUDGET_MS / 2000 < t < BUDGET_MS / 1000 + MARGIN for t in took), took  # it waited, up to the budget
+    assert returning.lookup(CALLER, now) == Resume(SLUG, 4, 3)  # once the file is free
+
+
+def test_a_writer_holding_a_database_not_in_wal_mode_is_not_waited_for_past_the_budget(tmp_path, caplog):
+    now = dt.datetime.now(dt.UTC)
+    url = sqlite_log(tmp_path, _listened("CA-latest", CALLER, now - dt.timedelta(days=1), [(4, 3)]))
+    with sqlite3.connect(tmp_path / "ivr.sqlite3", isolation_level=None) as db:
+        assert db.execute("PRAGMA journal_mode = DELETE").fetchone() == ("delete",)  # where readers do wait
+    returning = ReturningCallers(Store(url), SECRET, days=30, wait_ms=BUDGET_MS)
+    assert returning.lookup(CALLER, now) == Resume(SLUG, 4, 3)  # this thread's connection is open
+    holder = sqlite3.connect(tmp_path / "ivr.sqlite3", isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        took = timed_lookups(returning, 2, caplog)
+    finally:
+        holder.close()
+    assert all(BUDGET_MS / 2000 < t < BUDGET_MS / 1000 + MARGIN for t in took), took
+    assert returning.lookup(CALLER, now) == Resume(SLUG, 4, 3)  # the same connection, once the writer is done
+
+
+def test_a_statement_slower_than_the_budget_is_interrupted(tmp_path, caplog):
+    now = dt.datetime.now(dt.UTC)
+    facts = []
+    for n in range(RECENT_CALLS + 5):
+        facts += _listened(f"CA-{n}", CALLER, now - dt.timedelta(hours=n + 1), [(1, 1), (1, 2)])
+    url = sqlite_log(tmp_path, facts)
+    with sqlite3.connect(tmp_path / "ivr.sqlite3") as db:
+        # A busy call log whose indexes for the look-up are gone: each of the caller's calls is
+        # searched for from the newest event back, past every other call's since.
+        db.execute("DROP INDEX ix_call_events_call_sid")
+        db.execute("DROP INDEX ix_call_events_call_sid_kind_at_id")
+        db.executemany("INSERT INTO call_events (call_sid, at, kind) VALUES (?, ?, 'key')", (
+            (f"CA-other-{n // 5}", (now + dt.timedelta(milliseconds=n)).strftime("%Y-%m-%d %H:%M:%S.%f"))
+            for n in range(40_000)))
+    store = Store(url)
+    hashed = caller_hash(SECRET, CALLER)
+    assert hashed is not None
+    started = time.monotonic()
+    assert last_listen(store, hashed, now - dt.timedelta(days=30)) == Resume(SLUG, 1, 2)  # no budget
+    unbounded = time.monotonic() - started
+    assert unbounded > 4 * BUDGET_MS / 1000, unbounded  # slow for real
+    returning = ReturningCallers(store, SECRET, days=30, wait_ms=BUDGET_MS)
+    took = timed_lookups(returning, 2, caplog)
+    assert all(t < BUDGET_MS / 1000 + MARGIN for t in took), (took, unbounded)
+    store.engine.dispose()
+
+
+def test_each_thread_and_each_forked_process_reads_on_a_connection_of_its_own(tmp_path):
+    now = dt.datetime.now(dt.UTC)
+    store = Store(sqlite_log(tmp_path, _listened("CA-latest", CALLER, now - dt.timedelta(days=1), [(2, 2)])))
+    returning = ReturningCallers(store, SECRET, days=30, wait_ms=1000)
+    assert returning.lookup(CALLER, now) == Resume(SLUG, 2, 2)
+    found: list[object] = []
+    assert run_together(lambda _n: found.append(returning.lookup(CALLER, now)), range(4)) == []
+    assert found == [Resume(SLUG, 2, 2)] * 4
+    ours = returning._inline.connection
+    child = os.fork()
+    if child == 0:  # a gunicorn worker forked after the look-up had run: its own connection, the same answer
+        ok = False
+        try:
+            ok = returning.lookup(CALLER, now) == Resume(SLUG, 2, 2) and returning._inline.connection is not ours
+        finally:
+            os._exit(0 if ok else 1)
+    assert os.waitpid(child, 0)[1] == 0
+    assert returning.lookup(CALLER, now) == Resume(SLUG, 2, 2) and returning._inline.connection is ours
     store.engine.dispose()

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, MetaData, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -100,6 +110,8 @@ class CallRecord(Base):
     caller's number is kept only as a keyed hash (repeat callers are counted)."""
 
     __tablename__ = "calls"
+    # A caller's latest calls, newest first, straight from the index (ivr.calllog.returning; 0007).
+    __table_args__ = (Index("ix_calls_caller_hash_started_at", "caller_hash", "started_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -130,6 +142,8 @@ class CallEvent(Base):
     a message or call-back left."""
 
     __tablename__ = "call_events"
+    # A call's latest event of a kind, by (at, id), is one index probe (ivr.calllog.returning; 0007).
+    __table_args__ = (Index("ix_call_events_call_sid_kind_at_id", "call_sid", "kind", "at", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), index=True)

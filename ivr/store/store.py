@@ -223,6 +223,40 @@ class Store:
         with _store_errors("read"), self._read_engine.connect() as connection:
             yield connection
 
+    @property
+    def sqlite_file(self) -> bool:
+        """Whether this is a SQLite database in a file, which :meth:`sqlite_reader` can open."""
+        url = self._read_engine.url
+        return (url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+                and "mode=memory" not in url.render_as_string())
+
+    def sqlite_reader(self, *, busy_timeout_ms: int) -> sqlite3.Connection:
+        """A plain sqlite3 connection of its own to this store's SQLite file, outside the engines'
+        pools, for one thread's reads on a caller's critical path (:mod:`ivr.calllog.returning`),
+        which owns it: one thread, never across a fork.
+
+        Autocommit, so each SELECT is its own deferred read, which in WAL mode never waits for a
+        writer; read only. Another connection holding the file is waited for at most
+        ``busy_timeout_ms``: not the engines' 3 s, nor their connect-time switch to WAL, which
+        retries for as long (the file is in WAL once they have opened it). Nothing here migrates
+        or checks the schema (seconds, maybe): a statement on a table not there yet fails, as
+        sqlite3 errors do. StoreError when the file cannot be opened; ValueError unless
+        :attr:`sqlite_file`."""
+        if not self.sqlite_file:
+            raise ValueError(f"not a SQLite file: {self._read_engine.url.render_as_string(hide_password=True)}")
+        # The file name (or file: URI) as SQLAlchemy would give it to the driver.
+        args, params = self._read_engine.dialect.create_connect_args(self._read_engine.url)
+        connection = None
+        try:
+            connection = sqlite3.connect(args[0], timeout=busy_timeout_ms / 1000, isolation_level=None,
+                                         uri=bool(params.get("uri")))
+            connection.execute("PRAGMA query_only = ON")
+        except sqlite3.Error as exc:
+            if connection is not None:
+                connection.close()
+            raise StoreError(f"the database could not be opened for reading ({type(exc).__name__}: {exc}).") from exc
+        return connection
+
     def ping(self) -> None:
         """StoreError unless the database answers (for health checks)."""
         with self._session() as session:
