@@ -115,7 +115,7 @@ class CallRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
-    caller_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    caller_hash: Mapped[str | None] = mapped_column(String(64))  # indexed with started_at (above)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     ended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     stage: Mapped[str] = mapped_column(String(24))  # where the caller was last: "read", "sections", "nurse-options"...
@@ -146,7 +146,7 @@ class CallEvent(Base):
     __table_args__ = (Index("ix_call_events_call_sid_kind_at_id", "call_sid", "kind", "at", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    call_sid: Mapped[str] = mapped_column(String(64))  # indexed with kind, at and id (above)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     menu: Mapped[str | None] = mapped_column(String(24))  # where a key was pressed
