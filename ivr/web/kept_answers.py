@@ -4,7 +4,7 @@ Most webhooks ask for a document the line has already built (the engine is pure:
 :class:`ivr.web.voice.Answers`). For those, Flask's request context, dispatch, hooks and response
 object cost more than everything else the answer needs (``scripts/bench_webhook_inprocess.py``).
 So the app (:class:`ivr.web.twilio_hooks.LineApp`) first asks :func:`answer_kept`: for a signed
-POST to /voice/at, /voice/key (keys, or silence) or /voice/menu whose document is kept, it does
+POST to /voice, /voice/at, /voice/key (keys, or silence), /voice/menu or /nurse whose document is kept, it does
 what the view and the hooks would: checks the signature with the same function over the same URL
 and form, works out the same key (:func:`ivr.web.voice.answer_key`), counts and logs the webhook
 (:func:`ivr.web.calllog.note_webhook`, :func:`ivr.web.metrics.observe_latency`), and answers
@@ -30,7 +30,17 @@ from ivr.dialogue.steps import Heard
 from ivr.web.calllog import note_webhook
 from ivr.web.metrics import observe_latency
 from ivr.web.twilio_hooks import MAX_WEBHOOK_BYTES, LineRequest, current_url, signature_matches
-from ivr.web.voice import answer_key, context_for, event_from_gather, position_in, press_key
+from ivr.web.voice import (
+    answer_key,
+    caller_id,
+    context_for,
+    event_from_gather,
+    nurse_entry,
+    position_in,
+    press_key,
+    resume_for,
+    with_caller_id,
+)
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -38,7 +48,8 @@ if TYPE_CHECKING:
 __all__ = ["ROUTES", "answer_kept"]
 
 log = logging.getLogger(__name__)
-ROUTES = {"/voice/at": "voice.at", "/voice/key": "voice.key", "/voice/menu": "voice.menu"}
+ROUTES = {"/voice": "voice.answer", "/voice/at": "voice.at", "/voice/key": "voice.key", "/voice/menu": "voice.menu",
+          "/nurse": "voice_legacy.nurse"}
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -81,10 +92,15 @@ def _kept(app: Flask, environ: dict[str, Any], endpoint: str, body: bytes, start
     if not signature_matches(runtime.settings.auth_token, url, form, signature):
         return None  # Flask refuses it, and logs that
     engine = app.extensions["ivr.engine"]
-    if endpoint == "voice.menu":
-        cache_key: object = ("enter", engine.leaflets.top())
+    caller = cast("str | None", form.get("From"))
+    if endpoint == "voice.answer":  # the greeting, or the offer to carry on where the caller left off
+        cache_key: object = ("answer", resume_for(app, caller))
+    elif endpoint == "voice.menu":
+        cache_key = ("enter", engine.leaflets.top())
     elif endpoint == "voice.at":
         cache_key = ("enter", position_in(query))
+    elif endpoint == "voice_legacy.nurse":
+        cache_key = ("enter", nurse_entry(engine, position_in(query)))
     else:
         event = event_from_gather(form)
         if isinstance(event, Heard):
@@ -92,14 +108,16 @@ def _kept(app: Flask, environ: dict[str, Any], endpoint: str, body: bytes, start
         cache_key = press_key(position_in(query), event)
     if cache_key is None:
         return None
-    context = context_for(app, cast("str | None", form.get("From")))
+    context = context_for(app, caller)
     found = app.extensions["ivr.answers"].kept(answer_key(cache_key, context, current_url(scheme, host, None), ""))
     if found is None:
         return None
     document, facts = found
+    if endpoint == "voice.answer":
+        log.info("call %s answered", cast(str, form.get("CallSid", "?"))[:64])
     texts = app.extensions.get("ivr.texts")
     if texts is not None:
         texts.sender.start()  # as the texts' before_request hook: this worker sends what any queued
     note_webhook(app, endpoint, form, facts)
     observe_latency(app, endpoint, time.perf_counter() - started)
-    return document.encode()
+    return with_caller_id(document, caller_id(runtime.settings, form)).encode()

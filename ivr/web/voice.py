@@ -52,6 +52,7 @@ from ivr.dialogue.steps import (
     SendText,
     Step,
     TextOutcome,
+    Transfer,
     small_int,
 )
 from ivr.dialogue.understanding import hints_for, interpreted
@@ -83,6 +84,8 @@ LONGEST_KEPT_QUERY = 300  # bytes; the line's own URLs are shorter
 _positions: dict[bytes, Position] = {}
 QUERY_SAFE = "!$'()*,/:;?@"  # what werkzeug's url_for leaves unquoted in a query string
 _paths: dict[tuple[str, str], str] = {}  # (endpoint, script root): its path
+CALLER_ID_SLOT = "{caller-id}"  # a kept transfer's callerId, filled in for each caller
+_SLOT_ATTRIBUTE = f' callerId="{CALLER_ID_SLOT}"'
 
 
 # --- the engine, the time, and the call ------------------------------------------------------
@@ -154,22 +157,28 @@ def _output() -> LineOutput:
                       settings.say_language)
 
 
-def _caller_id() -> str | None:
+def caller_id(settings: Settings, form: Mapping[str, str]) -> str | None:
     """Shown to the nurse on a transfer: the caller's own number, so a dropped call can be rung
     back (Twilio allows the calling number as callerId); else IVR_NURSE_CALLER_ID, else the number
     they dialled. Twilio refuses a callerId that is none of these (error 13214)."""
-    settings = current_runtime().settings
-    for number in (request.form.get("From", ""), settings.nurse_caller_id, request.form.get("To", "")):
+    for number in (form.get("From", ""), settings.nurse_caller_id, form.get("To", "")):
         if number and check_e164(number) is None:
             return number
     return None
 
 
+def with_caller_id(document: str, number: str | None) -> str:
+    """A document rendered with :data:`CALLER_ID_SLOT`, for this caller (an E.164 number: nothing
+    in it to escape; None: no callerId, as rendering without one gives)."""
+    return document.replace(_SLOT_ATTRIBUTE, f' callerId="{number}"' if number else "")
+
+
 def _render(step: Step) -> tuple[str, bool]:
-    """(TwiML, whether it may be kept for the next identical request)."""
+    """(TwiML with :data:`CALLER_ID_SLOT` for the callerId of a transfer, whether it may be kept for
+    the next identical request)."""
     engine = current_engine()
     output = _output()
-    document = step_response(step, urls=_Urls(engine.leaflets.top()), output=output, caller_id=_caller_id(),
+    document = step_response(step, urls=_Urls(engine.leaflets.top()), output=output, caller_id=CALLER_ID_SLOT,
                              hints=hints_for(engine, step))
     return str(document), fully_rendered(step, output.speech)
 
@@ -180,7 +189,8 @@ def _render(step: Step) -> tuple[str, bool]:
 class Answers:
     """The TwiML already built for a request, by what it depends on: the engine is pure, so the same
     position, event and hours (and the same host, which is in the audio URLs) give the same document.
-    Only leaflet steps are kept (the nurse line's name the caller's number and the time).
+    Leaflet steps and transfers to the nurses are kept (the nurse line's other steps may name the
+    caller's number, or the time); a transfer's callerId is kept as :data:`CALLER_ID_SLOT`.
 
     A document in which some audio was missing (spoken by <Say>, with a warning logged) is not
     kept, so the warning is logged on every such request. At most ``size`` documents are kept,
@@ -235,14 +245,17 @@ def _answer_with(step_of: Callable[[CallContext], Reply], *, cache_key: Hashable
             said = Said(came_from.kind, interpreted(current_engine(), came_from, event, context), event.confidence)
         facts = step_facts(reply, came_from=came_from, event=event, open_now=context.moment.open,
                            save=save, saved=saved, said=said)
-        keep = complete and saved is None and not texted and reply.position.kind not in NURSE_KINDS
+        # The nurse line's other steps may name the caller's number; a transfer never does (its
+        # callerId is a slot): test_voice checks that over every state.
+        keep = complete and saved is None and not texted and (
+            reply.position.kind not in NURSE_KINDS or isinstance(reply.then, Transfer))
         return document, facts, keep
 
     answers: Answers = current_app.extensions["ivr.answers"]
     key = None if cache_key is None else answer_key(cache_key, context, host_url(), request.script_root)
     document, facts = answers.get(key, build)
     g.ivr_step_facts = facts
-    return twiml_response(document)
+    return twiml_response(with_caller_id(document, caller_id(current_runtime().settings, request.form)))
 
 
 # --- storing ---------------------------------------------------------------------------------
@@ -365,19 +378,19 @@ def event_from_gather(form: Mapping[str, str]) -> Event:
     return NoInput()
 
 
-def _resume() -> Resume | None:
+def resume_for(app: Flask, caller: str | None) -> Resume | None:
     """Where this caller left off last time, if the line knows within its budget (see
     :mod:`ivr.calllog.returning`); None when welcome back is off (or on the practice line)."""
-    returning: ReturningCallers | None = current_app.extensions.get("ivr.returning")
+    returning: ReturningCallers | None = app.extensions.get("ivr.returning")
     if returning is None:
         return None
-    return returning.lookup(request.form.get("From"), dt.datetime.now(dt.UTC))
+    return returning.lookup(caller, dt.datetime.now(dt.UTC))
 
 
 @bp.post("")
 def answer() -> Response:
     log.info("call %s answered", request.form.get("CallSid", "?")[:64])
-    resume = _resume()
+    resume = resume_for(current_app, request.form.get("From"))
     return _answer_with(lambda context: current_engine().answer(context, resume), cache_key=("answer", resume),
                         came_from=None, event=None)
 
@@ -482,10 +495,14 @@ def recording() -> Response:
 @legacy.post("/nurse")
 def nurse() -> Response:
     """The nurse line from anywhere (the second fault in a call is sent here)."""
-    position = _position()
-    entry = current_engine().nurse_entry(position if position.kind != "leaflets" else position.but(kind="sections"))
-    return _answer_with(lambda context: current_engine().enter(entry, context), cache_key=None,
+    entry = nurse_entry(current_engine(), _position())
+    return _answer_with(lambda context: current_engine().enter(entry, context), cache_key=("enter", entry),
                         came_from=None, event=None)
+
+
+def nurse_entry(engine: CallEngine, position: Position) -> Position:
+    """Where /nurse starts the nurse line for a caller last at ``position``."""
+    return engine.nurse_entry(position if position.kind != "leaflets" else position.but(kind="sections"))
 
 
 def require_nurse_number(settings: Settings) -> None:
