@@ -108,8 +108,10 @@ def context_for(app: Flask, caller: str | None) -> CallContext:
 
 
 def answer_key(cache_key: Hashable, context: CallContext, host: str, script_root: str) -> Hashable:
-    """What a kept answer depends on besides the request's position and event (see :class:`Answers`)."""
-    return (cache_key, context.moment.key, context.can_text, host, script_root)
+    """What a kept answer depends on besides the request's position and event (see :class:`Answers`):
+    the hours, whether a text can be offered, whether the caller's number is known (the nurse line
+    asks for one when it is not), and the host (in the audio URLs)."""
+    return (cache_key, context.moment.key, context.can_text, context.caller_number is not None, host, script_root)
 
 
 def _url(endpoint: str, position: Position) -> str:
