@@ -34,6 +34,7 @@ __all__ = ["caller_hash", "record_batch", "record_call_end"]
 CALLS = cast(Table, CallRecord.__table__)
 EVENTS = cast(Table, CallEvent.__table__)
 EVENT_COLUMNS = ("menu", "digits", "leaflet", "section", "part", "rate", "seconds", "detail", "confidence")
+_NO_EVENT_COLUMNS = dict.fromkeys(EVENT_COLUMNS)
 
 
 def caller_hash(secret: str, number: str) -> str | None:
@@ -89,19 +90,37 @@ class _Prepared:
         compiled = statement.compile(dialect=dialect, column_keys=list(columns))
         self.sql = compiled.string
         self.positional = compiled.positional
-        names = compiled.positiontup if compiled.positional else list(compiled.binds)
-        self.names = list(dict.fromkeys(names)) if not compiled.positional else list(names)
-        self.processors = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names]
-        # The statement's own values (its literals: "leaflets", 1): converted once.
-        self.fixed = {name: bind.value for name, bind in compiled.binds.items() if name not in columns}
+        names = list(compiled.positiontup) if compiled.positional else list(dict.fromkeys(compiled.binds))
+        self.names = names
+        convert = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()}
+        # Each place: (a column of the row, its converter) or (None, the statement's own value, such
+        # as a literal "leaflets", converted once).
+        self.places: list[tuple[str | None, Any]] = [
+            (name, convert[name]) if name in columns
+            else (None, compiled.binds[name].value if convert[name] is None else convert[name](compiled.binds[name].value))
+            for name in names
+        ]
 
     def parameters(self, rows: Sequence[dict[str, object]]) -> list[Any]:
-        pairs = list(zip(self.names, self.processors, strict=True))
+        """The driver's parameters for ``rows``. A value met again (the webhook's time, in several
+        columns and rows) is converted once: converting is most of the writer's own work."""
+        done: dict[tuple[int, object], object] = {}
         out: list[Any] = []
         for row in rows:
-            values = {**self.fixed, **row}
-            converted = [value if convert is None else convert(value)
-                         for name, convert in pairs for value in (values[name],)]
+            converted = []
+            for name, how in self.places:
+                if name is None:
+                    converted.append(how)
+                    continue
+                value = row[name]
+                if how is None or value is None:
+                    converted.append(value)
+                    continue
+                key = (id(how), value)
+                found = done.get(key, done)
+                if found is done:
+                    found = done[key] = how(value)
+                converted.append(found)
             out.append(tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True)))
         return out
 
@@ -131,8 +150,9 @@ def _events(facts: Facts, seconds: float | None) -> list[dict[str, object]]:
     found: list[dict[str, object]] = []
 
     def add(kind: str, **columns: object) -> None:
-        found.append({"call_sid": facts.call_sid, "at": facts.at, "kind": kind,
-                      **dict.fromkeys(EVENT_COLUMNS), **columns})
+        row = {**_NO_EVENT_COLUMNS, "call_sid": facts.call_sid, "at": facts.at, "kind": kind}
+        row.update(columns)
+        found.append(row)
 
     if facts.key is not None:
         add("key", menu=facts.key.menu, digits=facts.key.digits)
