@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 
 from sqlalchemy import create_engine, text
 
@@ -171,3 +172,18 @@ def test_a_process_that_exits_writes_what_it_gathered_first(tmp_path):
     """)
     subprocess.run([sys.executable, "-c", script], cwd=PROJECT, check=True, timeout=60)
     assert query(url, "SELECT webhooks FROM calls") == [(5,)]
+
+
+def test_the_writer_thread_runs_below_the_webhooks_priority(tmp_path):
+    import os
+
+    from ivr.calllog.writer import WRITER_NICENESS
+
+    store = Store(f"sqlite:///{tmp_path / 'ivr.sqlite3'}")
+    store.migrate()
+    writer = CallLogWriter(store, "secret", linger=0)
+    writer.submit(a_call()[0])
+    assert writer.flush(timeout=30)
+    thread = writer._thread.native_id
+    assert os.getpriority(os.PRIO_PROCESS, thread) == os.getpriority(os.PRIO_PROCESS, 0) + WRITER_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == os.getpriority(os.PRIO_PROCESS, 0)
