@@ -323,7 +323,7 @@ def profile_summary(collapsed: Path, top: int = 15) -> str:
         total += count
         own[frames[-1]] = own.get(frames[-1], 0) + count
         for frame in set(frames):
-            if "ivr/" in stack and any(part in frame for part in ("(voice.py)", "(twilio_hooks.py)", "(calllog.py)",
+            if "ivr/" in stack and any(part in frame for part in ("(voice.py)", "(twilio_hooks.py)", "(calllog.py)", "(kept_answers.py)",
                                                                   "(metrics.py)", "(twiml.py)", "(security.py)")):
                 under[frame] = under.get(frame, 0) + count
     lines = [f"py-spy: {total} samples of the line's workers at saturation ({collapsed})", "  self:"]
