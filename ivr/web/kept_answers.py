@@ -13,7 +13,9 @@ the same document with the same headers.
 Everything else goes to Flask, with the body put back for it to read: a document not kept yet, a
 request that is unsigned or forged (Flask refuses it, logged), words to understand, anything
 unusual (another script root, TRUSTED_HOSTS, a body of unknown length), and any fault here
-(logged). So refusals, faults and first answers all take the one path the tests walk.
+(logged). So refusals, faults and first answers all take the one path the tests walk. The app's
+other before-request hooks are for pages (sessions, CSRF) or warn once (an untrusted
+X-Forwarded-For), which a request Flask answers still does; the texts' sender is started here too.
 """
 
 from __future__ import annotations

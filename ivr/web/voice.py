@@ -248,7 +248,7 @@ def _answer_with(step_of: Callable[[CallContext], Reply], *, cache_key: Hashable
         facts = step_facts(reply, came_from=came_from, event=event, open_now=context.moment.open,
                            save=save, saved=saved, said=said)
         # The nurse line's other steps may name the caller's number; a transfer never does (its
-        # callerId is a slot): test_voice checks that over every state.
+        # callerId is a slot): tests/test_kept_answers.py checks that over every state.
         keep = complete and saved is None and not texted and (
             reply.position.kind not in NURSE_KINDS or isinstance(reply.then, Transfer))
         return document, facts, keep
