@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 LINGER_SECONDS = 1.0  # gather a batch this long: about 100 webhooks a transaction at 100 a second
 MAX_BATCH = 500
 MAX_QUEUE = 20_000  # about 100 s of webhooks at 200 a second, if the database stalls
-# The thread runs at a lower priority than the webhooks (this much nicer): its batches (the database's work, a few
-# ms each) took a core from the request threads at just the wrong moments (at saturation, p99 2.0x
+# The thread runs this much nicer than the webhooks: its batches (the database's work, a few ms
+# each) took a core from the request threads at just the wrong moments (at saturation, p99 2.0x
 # the baseline's; 1.2x with no call log; 1.7x at this niceness). At 10 the kernel still gives it
 # about a tenth of a busy core, twice what it needs at the line's most (4,000 webhooks a second).
 WRITER_NICENESS = 10

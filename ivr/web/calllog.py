@@ -96,6 +96,8 @@ def init_app(app: Flask) -> None:
 
 
 class _Notes:
+    """What :func:`note_webhook` needs of an app, gathered once."""
+
     def __init__(self, app: Flask, first_menu: tuple[str, str | None]) -> None:
         self.runtime: Runtime = app.extensions["ivr.runtime"]
         self.durations = _durations(self.runtime)
