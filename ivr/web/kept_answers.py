@@ -24,14 +24,20 @@ import io
 import logging
 import time
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import parse_qsl
 
 from werkzeug.wsgi import get_host
 
 from ivr.dialogue.steps import Heard
 from ivr.web.calllog import note_webhook
 from ivr.web.metrics import observe_latency
-from ivr.web.twilio_hooks import MAX_WEBHOOK_BYTES, LineRequest, current_url, signature_matches
+from ivr.web.twilio_hooks import (
+    MAX_WEBHOOK_BYTES,
+    current_url,
+    is_form,
+    parameters,
+    signature_matches,
+    signed_url,
+)
 from ivr.web.voice import (
     answer_key,
     caller_id,
@@ -52,7 +58,6 @@ __all__ = ["ROUTES", "answer_kept"]
 log = logging.getLogger(__name__)
 ROUTES = {"/voice": "voice.answer", "/voice/at": "voice.at", "/voice/key": "voice.key", "/voice/menu": "voice.menu",
           "/nurse": "voice_legacy.nurse"}
-FORM = "application/x-www-form-urlencoded"
 
 
 def answer_kept(app: Flask, environ: dict[str, Any]) -> bytes | None:
@@ -62,8 +67,7 @@ def answer_kept(app: Flask, environ: dict[str, Any]) -> bytes | None:
             or app.config.get("TRUSTED_HOSTS"):
         return None
     length = environ.get("CONTENT_LENGTH", "")
-    if not length.isdigit() or int(length) > MAX_WEBHOOK_BYTES \
-            or environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != FORM:
+    if not length.isdigit() or int(length) > MAX_WEBHOOK_BYTES or not is_form(environ):
         return None
     started = time.perf_counter()
     body = environ["wsgi.input"].read(int(length))
@@ -81,16 +85,14 @@ def _kept(app: Flask, environ: dict[str, Any], endpoint: str, body: bytes, start
         return None
     query = environ.get("QUERY_STRING", "").encode("latin-1")  # as werkzeug's request.query_string
     try:
-        form = LineRequest.parameter_storage_class(
-            parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote"))
+        form = parameters(body.decode())
         path = environ["PATH_INFO"] + (f"?{query.decode()}" if query else "")  # request.full_path, or .path
     except UnicodeDecodeError:
         return None  # not UTF-8: Flask's to refuse or apologise for
     runtime = app.extensions["ivr.runtime"]
     scheme = environ["wsgi.url_scheme"]
     host = get_host(environ)
-    public = runtime.settings.public_url
-    url = public + path if public else current_url(scheme, host, "").rstrip("/") + path
+    url = signed_url(runtime.settings.public_url, scheme, host, "", path)
     if not signature_matches(runtime.settings.auth_token, url, form, signature):
         return None  # Flask refuses it, and logs that
     engine = app.extensions["ivr.engine"]

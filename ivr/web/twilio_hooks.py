@@ -27,7 +27,8 @@ from ivr.runtime import current_runtime
 
 __all__ = [
     "MAX_WEBHOOK_BYTES", "LineApp", "LineRequest", "apology_response", "called_url", "current_url", "host_url",
-    "register_safety_nets", "require_twilio_signature", "signature_matches", "twiml_response",
+    "is_form", "parameters", "register_safety_nets", "require_twilio_signature", "signature_matches", "signed_url",
+    "twiml_response",
 ]
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,20 @@ class _Parameters(ImmutableMultiDict[str, str]):
         return super().get(key, default, type)  # type: ignore[call-overload]
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def parameters(text: str) -> _Parameters:
+    """URL-encoded ``text`` (a query string, a form's body) parsed as werkzeug parses ``request.args``:
+    blank values kept, invalid escapes left as they are."""
+    return _Parameters(parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote"))
+
+
+def is_form(environ: Mapping[str, Any]) -> bool:
+    """Whether the request's body is a urlencoded form (every Twilio webhook's)."""
+    return str(environ.get("CONTENT_TYPE", "")).partition(";")[0].strip().lower() == FORM
+
+
 class LineRequest(Request):
     """The app's request class: its query, form and cookies are :class:`_Parameters`, and a
     urlencoded form of known length (every Twilio webhook) is read straight from the WSGI input,
@@ -63,16 +78,14 @@ class LineRequest(Request):
         length = self.content_length
         limit = self.max_content_length
         if (length is None or getattr(self, "_cached_data", None) is not None or not self.want_form_data_parsed
-                or environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
-                != "application/x-www-form-urlencoded"):
+                or not is_form(environ)):
             super()._load_form_data()
             return
         if limit is not None and length > limit:
             raise RequestEntityTooLarge()
         stream = environ["wsgi.input"]
         try:
-            form = self.parameter_storage_class(
-                parse_qsl(stream.read(length).decode(), keep_blank_values=True, errors="werkzeug.url_quote"))
+            form = parameters(stream.read(length).decode())
         except ValueError:  # not UTF-8: no fields, as werkzeug's silent parser gives
             form = self.parameter_storage_class()
         self.__dict__.update(stream=stream, form=form, files=self.parameter_storage_class())
@@ -123,10 +136,15 @@ def host_url() -> str:
 def called_url() -> str:
     """The URL Twilio called, as it signed it: the query string exactly as sent (``request.url``
     would decode characters such as ``%22``), behind IVR_PUBLIC_URL when that is set."""
-    public = current_runtime().settings.public_url
     path = request.full_path if request.query_string else request.path
-    if not public:  # request.root_url, worked out once per host
-        return current_url(request.scheme, request.host, request.root_path).rstrip("/") + path
+    return signed_url(current_runtime().settings.public_url, request.scheme, request.host, request.root_path, path)
+
+
+def signed_url(public: str, scheme: str, host: str, root_path: str, path: str) -> str:
+    """The URL Twilio signs for ``path`` (with its query string): under IVR_PUBLIC_URL when set,
+    else the request's root URL (worked out once per host)."""
+    if not public:
+        return current_url(scheme, host, root_path).rstrip("/") + path
     return public + path
 
 

@@ -26,7 +26,7 @@ import threading
 import uuid
 from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 
@@ -63,7 +63,7 @@ from ivr.texts import message_body, queue_text
 from ivr.twiml import LineOutput, SpeechOutput, audio_base_url, empty_response, fully_rendered, step_response
 from ivr.web.database import current_store
 from ivr.web.texts import texts_for
-from ivr.web.twilio_hooks import LineApp, LineRequest, host_url, register_safety_nets, twiml_response
+from ivr.web.twilio_hooks import LineApp, host_url, parameters, register_safety_nets, twiml_response
 
 if TYPE_CHECKING:
     from ivr.config import Settings
@@ -354,9 +354,7 @@ def position_in(query: bytes) -> Position:
     caller keyed in (h=). UnicodeDecodeError for a query string that is not UTF-8."""
     found = _positions.get(query)
     if found is None:
-        args = LineRequest.parameter_storage_class(
-            parse_qsl(query.decode(), keep_blank_values=True, errors="werkzeug.url_quote"))
-        found = Position.from_params(args)
+        found = Position.from_params(parameters(query.decode()))
         if len(query) <= LONGEST_KEPT_QUERY and b"h=" not in query:
             if len(_positions) >= POSITIONS_KEPT:
                 _positions.clear()
