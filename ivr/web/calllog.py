@@ -118,7 +118,7 @@ def note_webhook(app: Flask, endpoint: str, form: Mapping[str, str], step: StepF
         seconds = part_seconds(notes.runtime, notes.durations, facts.read) if facts.read is not None else None
         from ivr.web import metrics
 
-        metrics.observe_facts(facts, app)
+        metrics.observe_facts(app, facts)
         notes.writer.submit(facts, seconds)
     except Exception:
         log.exception("call log: could not read the facts of a webhook to %s", endpoint)

@@ -135,7 +135,7 @@ def _metrics() -> _Metrics | None:
     return current_app.extensions.get("ivr.metrics")
 
 
-def observe_facts(facts: Facts, app: Flask) -> None:
+def observe_facts(app: Flask, facts: Facts) -> None:
     """Count one webhook's facts (from the call log's note of it). Never raises."""
     metrics: _Metrics | None = app.extensions.get("ivr.metrics")
     if metrics is None:
