@@ -15,11 +15,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import operator
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, insert, or_
+from sqlalchemy import ColumnElement, Table, and_, case, insert, literal_column, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert
@@ -37,6 +38,7 @@ EVENT_COLUMNS = ("menu", "digits", "leaflet", "section", "part", "rate", "second
 _NO_EVENT_COLUMNS = dict.fromkeys(EVENT_COLUMNS)
 
 
+@functools.lru_cache(maxsize=4096)  # a call's webhooks all carry its number: one HMAC a call, not one a webhook
 def caller_hash(secret: str, number: str) -> str | None:
     """A keyed hash (HMAC-SHA256 with the app's secret key) of the caller's number: the same
     caller gives the same hash, so repeat callers can be counted, but the number cannot be read
@@ -51,22 +53,26 @@ def _upsert(dialect: str) -> Insert:
     """The call's row: created by its first webhook, updated by every later one."""
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CALLS)
     new, old = statement.excluded, CALLS.c
+    # Constants as literal SQL, not binds: see _Prepared.
+    none: ColumnElement[Any] = literal_column("0")
+    one: ColumnElement[Any] = literal_column("1")
+    leaflet_menu: ColumnElement[Any] = literal_column("'leaflets'")
     # Else a late, reordered webhook: keep where the caller got to. A row the status callback
     # made has no webhooks yet: the first one sets the place whatever the times.
-    later = or_(old.webhooks == 0, new.ended_at >= old.ended_at)
-    moves_place = and_(later, or_(new.leaflet.is_not(None), new.stage == "leaflets"))  # else keep the last leaflet place
+    later = or_(old.webhooks == none, new.ended_at >= old.ended_at)
+    moves_place = and_(later, or_(new.leaflet.is_not(None), new.stage == leaflet_menu))  # else keep the last leaflet place
 
     def either(flag: str) -> ColumnElement[Any]:
         return or_(old[flag], new[flag])
 
     return statement.on_conflict_do_update(index_elements=[old.call_sid], set_={
         # When the line first answered; a row the status callback made has its end less its length till then.
-        "started_at": case((or_(old.webhooks == 0, new.started_at < old.started_at), new.started_at),
+        "started_at": case((or_(old.webhooks == none, new.started_at < old.started_at), new.started_at),
                            else_=old.started_at),
         "ended_at": case((later, new.ended_at), else_=old.ended_at),
         "stage": case((later, new.stage), else_=old.stage),
         **{name: case((moves_place, new[name]), else_=old[name]) for name in ("leaflet", "section", "part")},
-        "webhooks": old.webhooks + 1,
+        "webhooks": old.webhooks + one,
         **{flag: either(flag) for flag in ("nurse_requested", "nurse_closed", "message_left", "callback_left",
                                           "past_first_menu")},
         **{name: case((new.transfer_status.is_not(None), new[name]), else_=old[name])
@@ -84,44 +90,44 @@ class _Prepared:
     """A statement compiled once for a dialect and run through the driver's ``executemany``, each
     row's values converted by the statement's own bind processors (as ``session.execute`` converts
     them) but without SQLAlchemy's work per execution and per row, which made the writer a seventh
-    of a worker's time at saturation (``scripts/bench_webhook.py --profile``)."""
+    of a worker's time at saturation (``scripts/bench_webhook.py --profile``).
+
+    The statement binds the row's columns only (its constants are literal SQL): a row's values are
+    taken in one ``itemgetter`` call, and only the columns with a converter (times, flags) are
+    looked at one by one."""
 
     def __init__(self, statement: Any, dialect: Dialect, columns: Sequence[str]) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(columns))
         self.sql = compiled.string
         self.positional = compiled.positional
         names = list(compiled.positiontup) if compiled.positional else list(dict.fromkeys(compiled.binds))
+        if unknown := set(names) - set(columns):
+            raise ValueError(f"the statement binds values of its own ({sorted(unknown)}): make them literal SQL")
         self.names = names
-        convert = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()}
-        # Each place: (a column of the row, its converter) or (None, the statement's own value, such
-        # as a literal "leaflets", converted once).
-        self.places: list[tuple[str | None, Any]] = [
-            (name, convert[name]) if name in columns
-            else (None, compiled.binds[name].value if convert[name] is None else convert[name](compiled.binds[name].value))
-            for name in names
-        ]
+        self._values = operator.itemgetter(*names)
+        # (place, the column's type as written, its converter): columns of one type convert a value alike
+        self._converters = []
+        for index, name in enumerate(names):
+            column_type = compiled.binds[name].type
+            if processor := column_type.dialect_impl(dialect).bind_processor(dialect):
+                self._converters.append((index, repr(column_type), processor))
 
-    def parameters(self, rows: Sequence[dict[str, object]]) -> list[Any]:
-        """The driver's parameters for ``rows``. A value met again (the webhook's time, in several
-        columns and rows) is converted once: converting is most of the writer's own work."""
-        done: dict[tuple[int, object], object] = {}
+    def parameters(self, rows: Sequence[dict[str, object]], done: dict[tuple[str, object], object]) -> list[Any]:
+        """The driver's parameters for ``rows``. ``done`` holds values already converted, shared by
+        the statements of a batch: a webhook's time, in several columns of the call's row and its
+        events, is converted once (each costs microseconds: most of the writer's own work)."""
         out: list[Any] = []
         for row in rows:
-            converted = []
-            for name, how in self.places:
-                if name is None:
-                    converted.append(how)
-                    continue
-                value = row[name]
-                if how is None or value is None:
-                    converted.append(value)
-                    continue
-                key = (id(how), value)
-                found = done.get(key, done)
-                if found is done:
-                    found = done[key] = how(value)
-                converted.append(found)
-            out.append(tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True)))
+            values = list(self._values(row))
+            for index, column_type, convert in self._converters:
+                value = values[index]
+                if value is not None:
+                    key = (column_type, value)
+                    found = done.get(key, done)
+                    if found is done:
+                        found = done[key] = convert(value)
+                    values[index] = found
+            out.append(tuple(values) if self.positional else dict(zip(self.names, values, strict=True)))
         return out
 
 
@@ -195,12 +201,13 @@ def record_batch(store: Store, batch: Sequence[tuple[Facts, float | None]], *, s
     in one transaction. Raises StoreError when the database fails (the whole batch is lost)."""
     upsert, add_events = _prepared(store.engine.dialect)
     events = [event for facts, seconds in batch for event in _events(facts, seconds)]
+    converted: dict[tuple[str, object], object] = {}
     with store.transaction(durable=False) as session:  # best effort: no fsync wait
         connection = session.connection()
         for rows in _rounds([_row(facts, secret) for facts, _seconds in batch]):
-            connection.exec_driver_sql(upsert.sql, upsert.parameters(rows))
+            connection.exec_driver_sql(upsert.sql, upsert.parameters(rows, converted))
         if events:
-            connection.exec_driver_sql(add_events.sql, add_events.parameters(events))
+            connection.exec_driver_sql(add_events.sql, add_events.parameters(events, converted))
 
 
 def _end_upsert(dialect: str) -> Insert:
