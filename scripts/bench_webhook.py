@@ -154,14 +154,16 @@ def recorded_calls(env: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
 
 def as_many_calls(recorded: list[tuple[str, dict[str, str]]], count: int) -> list[tuple[str, dict[str, str]]]:
     """``count`` calls, one after another, each the requests of one recorded call in turn under a
-    CallSid of its own: as in service, where a second's webhooks come from many calls (the call
-    log writes each call's row once a batch; a few calls replayed thousands of times would make
-    it write the same rows over and over)."""
+    CallSid and a caller's number of its own: as in service, where a second's webhooks come from
+    many calls of many callers (the call log writes each call's row once a batch; a few calls
+    replayed thousands of times would make it write the same rows over and over, and one number
+    making every call would make each call's welcome-back look-up that of a caller with dozens
+    of calls, which ``scripts/bench_welcome_back.py`` measures on its own)."""
     by_call: dict[str, list[tuple[str, dict[str, str]]]] = {}
     for path, form in recorded:
         by_call.setdefault(form["CallSid"], []).append((path, form))
     paths = list(by_call.values())
-    return [(path, {**form, "CallSid": f"CA{number:032x}"})
+    return [(path, {**form, "CallSid": f"CA{number:032x}", "From": f"+447700900{number % 1000:03d}"})  # a drama range
             for number in range(count) for path, form in paths[number % len(paths)]]
 
 
