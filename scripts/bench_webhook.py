@@ -114,6 +114,7 @@ class Result:
     error_kinds: str  # e.g. "status 3, timeout 1"
     cpu_ms: float  # worker CPU time a request (user + system): steady even when the machine is busy
     rss_mb: list[float]
+    p99_rounds: tuple[float, ...] = ()  # of a median over rounds: each round's p99, in order
 
 
 def recorded_calls(env: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
@@ -294,6 +295,7 @@ def phases(servers: list[Server], args: argparse.Namespace) -> dict[str, dict[st
             "; ".join(r.error_kinds for r in found if r.error_kinds),
             statistics.median(r.cpu_ms for r in found),
             [max(sizes) for sizes in zip(*(r.rss_mb for r in found), strict=True)],
+            tuple(r.p99 for r in found),
         )
     return results
 
@@ -414,7 +416,11 @@ def main() -> None:
         show("baseline", phase, baseline[phase])
         a, b = line[phase], baseline[phase]
         print(f"{'ratio':8} {phase:10} {a.rate / b.rate:8.2f} x      p50 {a.p50 / b.p50:6.2f} x   "
-              f"p99 {a.p99 / b.p99:6.2f} x   p99.9 {a.p999 / b.p999:6.2f} x   CPU {a.cpu_ms / b.cpu_ms:5.2f} x\n")
+              f"p99 {a.p99 / b.p99:6.2f} x   p99.9 {a.p999 / b.p999:6.2f} x   CPU {a.cpu_ms / b.cpu_ms:5.2f} x")
+        if len(a.p99_rounds) > 1:  # how far one run's p99 ratio can be trusted: it moves from round to round
+            print(f"{'':19} p99 ratio by round: "
+                  f"{', '.join(f'{x / y:.2f}' for x, y in zip(a.p99_rounds, b.p99_rounds, strict=True))} x")
+        print()
     fixed, peak = line["fixed rate"], line["saturation"]
     ratio = fixed.p99 / baseline["fixed rate"].p99
     rss = max(x for r in line.values() for x in r.rss_mb)
