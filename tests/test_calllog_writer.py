@@ -187,3 +187,21 @@ def test_the_writer_thread_runs_below_the_webhooks_priority(tmp_path):
     thread = writer._thread.native_id
     assert os.getpriority(os.PRIO_PROCESS, thread) == os.getpriority(os.PRIO_PROCESS, 0) + WRITER_NICENESS
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_the_writer_thread_hands_the_gil_back_within_a_millisecond(tmp_path):
+    # A webhook waiting for the GIL while the writer converts a batch waits the switch interval.
+    from ivr.calllog.writer import GIL_SWITCH_SECONDS
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)  # Python's default
+    try:
+        store = Store(f"sqlite:///{tmp_path / 'ivr.sqlite3'}")
+        store.migrate()
+        writer = CallLogWriter(store, "secret", linger=0)
+        writer.submit(a_call()[0])
+        assert writer.flush(timeout=30)
+        assert abs(sys.getswitchinterval() - GIL_SWITCH_SECONDS) < 1e-6
+        writer.close()
+    finally:
+        sys.setswitchinterval(before)

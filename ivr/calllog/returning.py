@@ -27,9 +27,10 @@ Why it is built so (``scripts/bench_welcome_back.py``: on SQLite ~40 µs of CPU 
   connection), and a progress handler that interrupts the statement once the budget has passed.
   The caller waits at most the budget plus a few milliseconds: the interval between progress
   checks (:data:`PROGRESS_STEPS`, microseconds), getting the GIL back for a check while another
-  thread runs (up to the 5 ms switch interval), and a thread's first look-up opening its
-  connection (a file open; the schema is read under the busy timeout). A process forked after
-  a connection was opened (a gunicorn worker) opens its own and leaves the parent's alone.
+  thread runs (up to the switch interval, 1 ms once the call log's writer runs), and a thread's
+  first look-up opening its connection (a file open; the schema is read under the busy timeout).
+  A process forked after a connection was opened (a gunicorn worker) opens its own and leaves
+  the parent's alone.
 - Elsewhere (PostgreSQL, SQLite in memory) the same statement runs on a worker thread, waited for
   at most the budget: a server that does not answer holds a connection attempt for seconds, which
   nothing inline can cut short. At most :data:`MAX_IN_FLIGHT` of these run at once in a process;
