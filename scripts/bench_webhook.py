@@ -20,8 +20,10 @@ Prints throughput, p50/p99/p99.9 latency, errors (socket errors and non-2xx), th
 time a request (steadier than latency when other work shares the machine), worker RSS, the
 line/baseline ratios (medians over ``--rounds``), and the goals: p99 <= 1.3x baseline at the fixed
 rate; >= 170 req/s at p99 < 50 ms; <= 100 MB RSS a worker; at saturation, throughput >= 0.7x and
-p99 <= 1.5x the baseline's (issue 18). wrk shares the 2 cores with the servers, as a load
-balancer would not; the machine's other work makes single figures noisy: compare the ratios.
+p99 <= 1.5x the baseline's (issue 18); and that the call log holds every webhook answered (a
+writer that fell behind and dropped facts would look faster: see the README). wrk shares the 2
+cores with the servers, as a load balancer would not; the machine's other work makes single
+figures noisy: compare the ratios.
 
 ``--profile FILE`` then records the line's workers at saturation with py-spy (a phase of its own,
 not counted), writes the collapsed stacks to FILE (for flamegraph.pl or speedscope) and prints
@@ -41,6 +43,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -212,6 +215,14 @@ def start(command: list[str], env: dict[str, str], port: int, log: Path) -> subp
             time.sleep(0.1)
 
 
+def logged_webhooks(database: Path) -> int:
+    """Webhooks the line's call log holds, once its workers have stopped (a graceful stop writes
+    what is pending). wrk does not count the requests still in flight when a phase ends, so a
+    complete log holds a few more than were counted as answered, never fewer."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        return connection.execute("SELECT COALESCE(SUM(webhooks), 0) FROM calls").fetchone()[0]
+
+
 def worker_rss_mb(master: int) -> list[float]:
     """VmRSS of each gunicorn worker (the master's children), in MB."""
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
@@ -242,9 +253,11 @@ def run_wrk(url: str, script: Path, connections: int, seconds: float) -> dict[st
     return json.loads(line.removeprefix("BENCH "))
 
 
-def measure(url: str, script: Path, connections: int, seconds: float, master: int) -> Result:
+def measure(server: Server, script: Path, connections: int, seconds: float) -> Result:
+    master = server.process.pid
     cpu_before = workers_cpu_seconds(master)
-    figures = run_wrk(url, script, connections, seconds)
+    figures = run_wrk(server.url, script, connections, seconds)
+    server.answered += figures["requests"] - figures["status"]
     cpu_ms = (workers_cpu_seconds(master) - cpu_before) * 1000 / max(1, figures["requests"])
     kinds = {k: figures[k] for k in ("connect", "read", "write", "status", "timeout") if figures[k]}
     return Result(figures["requests"] / (figures["duration_us"] / 1e6), figures["p50"] / 1000,
@@ -259,6 +272,7 @@ class Server:
     process: subprocess.Popen
     paced: Path  # wrk script with the per-connection pause
     flat_out: Path  # wrk script without it
+    answered: int = 0  # webhooks answered with 200 (by hand and counted by wrk): each should be in the call log
 
 
 def serve(name: str, command: list[str], env: dict[str, str], port: int, folder: Path,
@@ -273,7 +287,9 @@ def serve(name: str, command: list[str], env: dict[str, str], port: int, folder:
                             headers={"X-Twilio-Signature": validator.compute_signature(url + path, form)})
         if answer.status_code != 200:
             print(f"WARNING: {name} answered {answer.status_code} to {path} {form.get('Digits', '')}")
-    run_wrk(url, server.flat_out, 4, 2)
+        server.answered += answer.status_code == 200
+    warm = run_wrk(url, server.flat_out, 4, 2)
+    server.answered += warm["requests"] - warm["status"]
     return server
 
 
@@ -286,7 +302,7 @@ def phases(servers: list[Server], args: argparse.Namespace) -> dict[str, dict[st
             for server in servers:
                 script, connections = ((server.paced, paced_connection_count(args)) if phase == "fixed rate"
                                        else (server.flat_out, args.connections))
-                result = measure(server.url, script, connections, args.duration, server.process.pid)
+                result = measure(server, script, connections, args.duration)
                 runs.setdefault((server.name, phase), []).append(result)
     results: dict[str, dict[str, Result]] = {s.name: {} for s in servers}
     for (name, phase), found in runs.items():
@@ -378,7 +394,9 @@ def main() -> None:
                "IVR_NURSE_NUMBER": "+441632960001", "IVR_NURSE_HOURS": "always"}
         if not args.no_render:
             subprocess.run([str(VENV_BIN / "ivr"), "render"], cwd=PROJECT, env=env, check=True)
-        calls = as_many_calls(recorded_calls({**env, "IVR_LOG_LEVEL": "WARNING"}), args.calls)
+        (folder / "recording").mkdir()  # its own call log: the line's holds the benchmark's webhooks alone
+        calls = as_many_calls(recorded_calls({**env, "IVR_LOG_LEVEL": "WARNING",
+                                              "IVR_INSTANCE_DIR": str(folder / "recording")}), args.calls)
         kinds = sorted({path.split("?")[0] + (f" Digits={form['Digits']}" if "Digits" in form else "")
                         for path, form in calls})
         print(f"{len(calls)} signed requests of {args.calls} calls (each one of {len(CALLS)} recorded paths under "
@@ -401,12 +419,14 @@ def main() -> None:
             results = phases(servers, args)
             if args.profile is not None:  # a phase of its own: py-spy's pauses would lower the figures
                 spy = start_py_spy(servers[0].process.pid, args.profile, args.duration)
-                run_wrk(servers[0].url, servers[0].flat_out, args.connections, args.duration)
+                profiled = run_wrk(servers[0].url, servers[0].flat_out, args.connections, args.duration)
+                servers[0].answered += profiled["requests"] - profiled["status"]
                 spy.wait(timeout=60)
         finally:
             for server in servers:
                 server.process.send_signal(signal.SIGTERM)
                 server.process.wait(timeout=30)
+        logged = logged_webhooks(folder / "instance" / "ivr.sqlite3")
     line, baseline = results["line"], results["baseline"]
     print(f"load average before / after: {' '.join(f'{x:.1f}' for x in load_before)} / "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} (other work on the machine skews the latencies)\n")
@@ -438,6 +458,9 @@ def main() -> None:
     print(f"  saturation throughput >= 0.7x baseline (aim 0.8x): {rate_ratio:.2f}x -> "
           f"{'met' if rate_ratio >= 0.7 else 'MISSED'}")
     print(f"  saturation p99 <= 1.5x baseline (aim 1.2x): {p99_ratio:.2f}x -> {'met' if p99_ratio <= 1.5 else 'MISSED'}")
+    answered = servers[0].answered
+    print(f"  every webhook in the call log: {answered:,} answered, {logged:,} logged -> "
+          f"{'met' if logged >= answered else 'MISSED: facts were dropped'}")
     print(f"  CPU a request at saturation: line {peak.cpu_ms:.2f} ms, baseline {baseline['saturation'].cpu_ms:.2f} ms "
           f"({peak.cpu_ms / baseline['saturation'].cpu_ms:.2f}x)")
     if args.profile is not None and args.profile.exists():
