@@ -43,7 +43,6 @@ import os
 import shutil
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -215,12 +214,22 @@ def start(command: list[str], env: dict[str, str], port: int, log: Path) -> subp
             time.sleep(0.1)
 
 
-def logged_webhooks(database: Path) -> int:
-    """Webhooks the line's call log holds, once its workers have stopped (a graceful stop writes
-    what is pending). wrk does not count the requests still in flight when a phase ends, so a
-    complete log holds a few more than were counted as answered, never fewer."""
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
-        return connection.execute("SELECT COALESCE(SUM(webhooks), 0) FROM calls").fetchone()[0]
+def logged_webhooks(env: dict[str, str]) -> int:
+    """Webhooks the call log of the line started with ``env`` holds, once its workers have stopped
+    (a graceful stop writes what is pending). wrk does not count the requests still in flight when
+    a phase ends, so a complete log holds a few more than were counted as answered, never fewer."""
+    from sqlalchemy import func, select
+
+    from ivr.config import load_settings
+    from ivr.store import Store
+    from ivr.store.models import CallRecord
+
+    store = Store(load_settings({k: v for k, v in env.items() if k.startswith(("IVR_", "TWILIO_"))}).database_url)
+    try:
+        with store.reading() as connection:
+            return int(connection.execute(select(func.coalesce(func.sum(CallRecord.webhooks), 0))).scalar_one())
+    finally:
+        store.engine.dispose()
 
 
 def worker_rss_mb(master: int) -> list[float]:
@@ -243,21 +252,23 @@ def workers_cpu_seconds(master: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def run_wrk(url: str, script: Path, connections: int, seconds: float) -> dict[str, int]:
+def run_wrk(server: Server, script: Path, connections: int, seconds: float) -> dict[str, int]:
+    """wrk's figures for one phase on ``server``; its 2xx answers are added to ``server.answered``."""
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "5s",
-               "-s", str(script), url + "/"]
+               "-s", str(script), server.url + "/"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next((x for x in output.splitlines() if x.startswith("BENCH ")), None)
     if line is None:
         raise SystemExit(f"wrk printed no figures:\n{output}")
-    return json.loads(line.removeprefix("BENCH "))
+    figures: dict[str, int] = json.loads(line.removeprefix("BENCH "))
+    server.answered += figures["requests"] - figures["status"]
+    return figures
 
 
 def measure(server: Server, script: Path, connections: int, seconds: float) -> Result:
     master = server.process.pid
     cpu_before = workers_cpu_seconds(master)
-    figures = run_wrk(server.url, script, connections, seconds)
-    server.answered += figures["requests"] - figures["status"]
+    figures = run_wrk(server, script, connections, seconds)
     cpu_ms = (workers_cpu_seconds(master) - cpu_before) * 1000 / max(1, figures["requests"])
     kinds = {k: figures[k] for k in ("connect", "read", "write", "status", "timeout") if figures[k]}
     return Result(figures["requests"] / (figures["duration_us"] / 1e6), figures["p50"] / 1000,
@@ -288,8 +299,7 @@ def serve(name: str, command: list[str], env: dict[str, str], port: int, folder:
         if answer.status_code != 200:
             print(f"WARNING: {name} answered {answer.status_code} to {path} {form.get('Digits', '')}")
         server.answered += answer.status_code == 200
-    warm = run_wrk(url, server.flat_out, 4, 2)
-    server.answered += warm["requests"] - warm["status"]
+    run_wrk(server, server.flat_out, 4, 2)
     return server
 
 
@@ -391,7 +401,8 @@ def main() -> None:
         folder = Path(temp)
         (folder / "instance").mkdir()
         env = {**os.environ, "TWILIO_AUTH_TOKEN": TOKEN, "IVR_INSTANCE_DIR": str(folder / "instance"),
-               "IVR_NURSE_NUMBER": "+441632960001", "IVR_NURSE_HOURS": "always"}
+               "IVR_NURSE_NUMBER": "+441632960001", "IVR_NURSE_HOURS": "always",
+               "IVR_DATABASE_URL": ""}  # SQLite in the instance folder: the call log holds this run alone
         if not args.no_render:
             subprocess.run([str(VENV_BIN / "ivr"), "render"], cwd=PROJECT, env=env, check=True)
         (folder / "recording").mkdir()  # its own call log: the line's holds the benchmark's webhooks alone
@@ -419,14 +430,13 @@ def main() -> None:
             results = phases(servers, args)
             if args.profile is not None:  # a phase of its own: py-spy's pauses would lower the figures
                 spy = start_py_spy(servers[0].process.pid, args.profile, args.duration)
-                profiled = run_wrk(servers[0].url, servers[0].flat_out, args.connections, args.duration)
-                servers[0].answered += profiled["requests"] - profiled["status"]
+                run_wrk(servers[0], servers[0].flat_out, args.connections, args.duration)
                 spy.wait(timeout=60)
         finally:
             for server in servers:
                 server.process.send_signal(signal.SIGTERM)
                 server.process.wait(timeout=30)
-        logged = logged_webhooks(folder / "instance" / "ivr.sqlite3")
+        logged = logged_webhooks(env)
     line, baseline = results["line"], results["baseline"]
     print(f"load average before / after: {' '.join(f'{x:.1f}' for x in load_before)} / "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} (other work on the machine skews the latencies)\n")
